@@ -1,0 +1,302 @@
+"""Command line: ``ganforge train | sample | evaluate | plot | list``.
+
+Thin by design: parse, call the library, print. Library errors (``ValueError``,
+``TypeError``) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+# CLI flag -> (TrainConfig or ModelConfig field, type, help). One table feeds argparse,
+# the config merge and the help text.
+TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
+    ("--dataset", "dataset", str, "dataset name (see `ganforge list`) or a .csv/.npy path"),
+    ("--data-dir", "data_dir", str, "folder holding the dataset's files"),
+    ("--preset", "preset", str, "model preset (default: the dataset's)"),
+    ("--loss", "loss", str, "GAN loss (default nonsaturating)"),
+    ("--steps", "steps", int, "generator steps"),
+    ("--batch-size", "batch_size", int, "samples per batch"),
+    ("--seed", "seed", int, "random seed (a CPU run is exactly reproducible)"),
+    ("--out", "out", str, "run directory (default runs/NNNNN-DATASET-LOSS)"),
+    ("--n-critic", "n_critic", int, "D steps per G step (default: the loss's)"),
+    ("--optimizer", "optimizer", str, "adam or rmsprop (default: the loss's)"),
+    ("--lr-g", "lr_g", float, "generator learning rate"),
+    ("--lr-d", "lr_d", float, "discriminator learning rate"),
+    ("--lr-schedule", "lr_schedule", str, "constant, linear or cosine decay"),
+    ("--clip-value", "clip_value", float, "weight clipping for wasserstein (default 0.01)"),
+    ("--gp-weight", "gp_weight", float, "gradient-penalty weight (wgan-gp default 10)"),
+    ("--label-smoothing", "label_smoothing", float, "one-sided: real target 1 - s"),
+    ("--label-noise", "label_noise", float, "uniform target noise: 1 ± a and 0 ± a"),
+    ("--ema", "ema", float, "EMA decay of generator weights, e.g. 0.999 (0 = off)"),
+    ("--noise-std", "noise_std", float, "std of the generator's Gaussian noise"),
+    ("--log-every", "log_every", int, "steps between history lines"),
+    ("--sample-every", "sample_every", int, "steps between sample snapshots (0 = off)"),
+    ("--checkpoint-every", "checkpoint_every", int, "steps between checkpoints"),
+    ("--eval-every", "eval_every", int, "steps between evaluations for --best-metric"),
+    ("--eval-samples", "eval_samples", int, "samples for evaluation"),
+    ("--best-metric", "best_metric", str, "choose the best model by this metric"),
+    ("--device", "device", str, "auto, cpu or cuda"),
+    ("--threads", "threads", int, "CPU threads (default: 1 for small models)"),
+]
+MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
+    ("--arch", "arch", str, "model architecture"),
+    ("--noise-dim", "noise_dim", int, "generator noise dimension"),
+    ("--g-hidden", "g_hidden", str, "generator layer widths, e.g. 256,256"),
+    ("--d-hidden", "d_hidden", str, "discriminator layer widths"),
+    ("--g-activation", "g_activation", str, "relu, leaky_relu, tanh, elu, gelu, silu"),
+    ("--d-activation", "d_activation", str, "discriminator activation"),
+    ("--g-output", "g_output", str, "linear, tanh or sigmoid"),
+    ("--d-dropout", "d_dropout", float, "dropout in the discriminator"),
+    ("--pack", "pack", int, "PacGAN: samples judged together by D"),
+]
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def _add_flags(p: argparse.ArgumentParser, table: list[tuple[str, str, Any, str]]) -> None:
+    for flag, dest, typ, help_ in table:
+        p.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ganforge import __version__
+
+    parser = _Parser(prog="ganforge", description="Train, sample and evaluate GANs.")
+    parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a GAN")
+    _add_flags(t, TRAIN_FLAGS)
+    g = t.add_argument_group("model options (override the preset)")
+    _add_flags(g, MODEL_FLAGS)
+    g.add_argument("--g-batch-norm", dest="g_batch_norm", action=argparse.BooleanOptionalAction,
+                   default=None, help="batch norm in the generator")
+    g.add_argument("--d-batch-norm", dest="d_batch_norm", action=argparse.BooleanOptionalAction,
+                   default=None, help="batch norm in the discriminator")
+    t.add_argument("--config", help="YAML or JSON file of options (flags override it)")
+    t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
+    t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    s = sub.add_parser("sample", help="draw samples from a trained generator")
+    s.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
+    s.add_argument("--out", required=True, help="output file: .npy or .csv")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
+
+    e = sub.add_parser("evaluate", help="evaluate a run or checkpoint, write metrics.json")
+    e.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    e.add_argument("--n", type=int, default=None, help="generated samples (default: dataset's)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    e.add_argument("--out", help="where to write the metrics (default RUN/metrics.json)")
+
+    p = sub.add_parser("plot", help="rebuild a run's plots from its files")
+    p.add_argument("run", metavar="RUN")
+
+    sub.add_parser("list", help="list datasets, losses, presets and metrics")
+    return parser
+
+
+def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    from ganforge.config import ModelConfig, TrainConfig, load_config_file
+
+    values: dict[str, Any] = {}
+    model: dict[str, Any] = {}
+    if args.config:
+        values = load_config_file(args.config)
+        raw_model = values.pop("model", None) or {}
+        if not isinstance(raw_model, dict):
+            raise ValueError("'model' in the config file must be a mapping of model options")
+        model = {str(k).replace("-", "_"): v for k, v in raw_model.items()}
+    for _, dest, _, _ in TRAIN_FLAGS:
+        if getattr(args, dest) is not None:
+            values[dest] = getattr(args, dest)
+    model_fields = [d for _, d, _, _ in MODEL_FLAGS] + ["g_batch_norm", "d_batch_norm"]
+    for dest in model_fields:
+        if getattr(args, dest) is not None:
+            model[dest] = getattr(args, dest)
+    del ModelConfig  # model options are validated when merged onto the preset
+    return TrainConfig.from_dict(values), model
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganforge.config import resolve
+    from ganforge.training.trainer import Trainer, TrainingInterrupted
+
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    if args.resume:
+        trainer = Trainer.resume(args.resume, steps=args.steps, progress=not args.quiet, log=log)
+    else:
+        cfg, model = _train_config(args)
+        cfg = resolve(cfg, model)
+        if args.dry_run:
+            print(cfg.to_json())
+            return 0
+        trainer = Trainer(cfg, progress=not args.quiet, log=log)
+    try:
+        result = trainer.fit()
+    except TrainingInterrupted as exc:
+        print(f"ganforge: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+    if not args.quiet:
+        print(_summary(result.metrics, result.run_dir))
+    return 0
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _summary(metrics: dict[str, Any], run_dir: Path | None = None) -> str:
+    lines = []
+    if run_dir is not None:
+        lines.append(f"run directory: {run_dir}")
+    floor = metrics.get("real_vs_real", {})
+    lines.append(f"{'metric':<16}{'generated':>12}{'real vs real':>14}")
+    for key in ("modes_covered", "hq_fraction", "reverse_kl", "w1", "mmd", "ks_max",
+                "fid", "kid"):
+        if key in metrics:
+            lines.append(f"{key:<16}{_fmt(metrics[key]):>12}{_fmt(floor.get(key)):>14}")
+    return "\n".join(lines)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from ganforge.api import load_generator
+    from ganforge.io import atomic_path
+
+    if args.n < 1:
+        raise ValueError(f"--n must be a positive integer, got {args.n}")
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise ValueError(f"--out must end in .npy or .csv, got {args.out!r}")
+    if out.is_dir():
+        raise ValueError(f"--out {args.out!r} is a directory")
+    loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    samples = loaded.sample(args.n, seed=args.seed)
+    with atomic_path(out) as tmp:
+        if suffix == ".npy":
+            with open(tmp, "wb") as fh:
+                import numpy as np
+
+                np.save(fh, samples)
+        else:
+            _write_csv(tmp, samples, loaded.decoder.columns)
+    print(f"wrote {args.n} samples of shape {tuple(samples.shape[1:])} to {out}", file=sys.stderr)
+    return 0
+
+
+def _write_csv(path: Path, samples: Any, columns: list[str] | None) -> None:
+    import csv
+
+    flat = samples.reshape(len(samples), -1)
+    cols = columns if columns and len(columns) == flat.shape[1] else [
+        f"x{j + 1}" for j in range(flat.shape[1])
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        w.writerows([f"{v:.8g}" for v in row] for row in flat)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ganforge.api import evaluate
+    from ganforge.io import write_json
+
+    if args.n is not None and args.n < 2:
+        raise ValueError(f"--n must be at least 2, got {args.n}")
+    metrics = evaluate(args.source, n=args.n, seed=args.seed, which=args.checkpoint)
+    src = Path(args.source)
+    out = Path(args.out) if args.out else (src if src.is_dir() else src.parent.parent) / "metrics.json"
+    write_json(out, metrics)
+    print(_summary(metrics))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ganforge.plots import plot_run
+
+    for path in plot_run(args.run):
+        print(path)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ganforge.data import DATASETS
+    from ganforge.evaluation import METRIC_DIRECTIONS
+    from ganforge.losses import LOSSES
+    from ganforge.models import PRESETS
+
+    print("datasets (or a path to a .csv/.npy file):")
+    for name in DATASETS:
+        info = DATASETS.get(name)
+        print(f"  {name:<16}{info.description} [preset {info.default_preset}]")
+    print("losses:")
+    for name in LOSSES:
+        print(f"  {name:<16}{LOSSES.get(name).summary}")
+    print("presets:")
+    for name in PRESETS:
+        print(f"  {name:<16}{PRESETS.get(name).description}")
+    print("metrics (for --best-metric):")
+    for name in METRIC_DIRECTIONS:
+        better = "higher" if METRIC_DIRECTIONS.get(name) else "lower"
+        print(f"  {name:<16}{better} is better")
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "sample": cmd_sample,
+    "evaluate": cmd_evaluate,
+    "plot": cmd_plot,
+    "list": cmd_list,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"ganforge: error: {exc} (see `ganforge --help`)", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+            PermissionError, FloatingPointError) as exc:
+        print(f"ganforge: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ganforge: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `ganforge list | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

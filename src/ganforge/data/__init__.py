@@ -1,0 +1,80 @@
+"""Datasets by name (``register_dataset``) or by path (``.csv``/``.npy``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ganforge.data.base import Dataset, DatasetInfo, decoder_from_codec
+from ganforge.registry import Registry
+
+DATASETS: Registry[DatasetInfo] = Registry("dataset", DatasetInfo)
+
+TABLE_SUFFIXES = (".csv", ".npy")
+
+
+def register_dataset(info: DatasetInfo) -> DatasetInfo:
+    """Register a dataset; ``info.factory(config)`` must return a :class:`Dataset`."""
+    return DATASETS.register(info.name, info)
+
+
+def list_datasets() -> list[str]:
+    return DATASETS.names()
+
+
+def _table_info(path: str) -> DatasetInfo:
+    from ganforge.data.tabular import TableDataset
+
+    return DatasetInfo(
+        name=path,
+        factory=lambda cfg: TableDataset(path),
+        description="numeric table",
+        default_preset="mlp-tabular",
+        eval_samples=2000,
+    )
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The registry entry for ``name``, or a table entry when ``name`` is a file path."""
+    if name in DATASETS:
+        return DATASETS.get(name)
+    if Path(name).suffix.lower() in TABLE_SUFFIXES or Path(name).exists():
+        if Path(name).suffix.lower() not in TABLE_SUFFIXES:
+            raise ValueError(f"data file {name!r} must end in .csv or .npy")
+        return _table_info(name)
+    raise ValueError(
+        f"unknown dataset {name!r}; choose one of: {', '.join(list_datasets())}, "
+        "or give a path to a .csv or .npy file"
+    )
+
+
+def build_dataset(cfg) -> Dataset:
+    """Build the dataset a :class:`~ganforge.config.TrainConfig` names."""
+    return dataset_info(cfg.dataset).factory(cfg)
+
+
+def _register_builtins() -> None:
+    from ganforge.data import toy
+
+    for info in (
+        DatasetInfo("gaussian1d", lambda c: toy.Gaussian1D(), "N(10, 1) in 1-D; noise N(0, 2)",
+                    "mlp1d", noise_std=2.0, eval_samples=10000),
+        DatasetInfo("gaussian2d", lambda c: toy.Gaussian2D(), "N(0, 0.5² I) in 2-D", "toy2d"),
+        DatasetInfo("disk", lambda c: toy.Disk(), "uniform in the unit disk", "toy2d"),
+        DatasetInfo("ring8", lambda c: toy.ring8(), "8 Gaussians on the unit circle, std 0.01",
+                    "toy2d"),
+        DatasetInfo("grid25", lambda c: toy.grid25(), "5x5 grid of Gaussians, std 0.05", "toy2d"),
+    ):
+        register_dataset(info)
+
+
+_register_builtins()
+
+__all__ = [
+    "Dataset",
+    "DatasetInfo",
+    "build_dataset",
+    "dataset_info",
+    "decoder_from_codec",
+    "list_datasets",
+    "register_dataset",
+]

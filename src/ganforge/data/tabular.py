@@ -1,0 +1,124 @@
+"""Numeric tables from ``.csv`` or ``.npy`` files.
+
+Columns are standardised for training (per-column mean and std of the file) and samples
+are written back in original units. A CSV may have one header row; every other cell must
+be a finite number.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganforge.data.base import Dataset
+
+
+def read_numeric_csv(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
+    """Return ``(values (N, D) float64, column names or None)``; raise ValueError naming
+    the row and column of the first cell that is not a finite number."""
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = [row for row in csv.reader(fh) if row and any(c.strip() for c in row)]
+    if not rows:
+        raise ValueError(f"{path}: the file is empty")
+    header: list[str] | None = None
+    if not all(_is_number(c) for c in rows[0]):
+        header = [c.strip() for c in rows[0]]
+        rows = rows[1:]
+    if not rows:
+        raise ValueError(f"{path}: no data rows after the header")
+    width = len(header) if header else len(rows[0])
+    values = np.empty((len(rows), width), dtype=np.float64)
+    first_line = 2 if header else 1
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(
+                f"{path}: row {i + first_line} has {len(row)} columns, expected {width}"
+            )
+        for j, cell in enumerate(row):
+            try:
+                v = float(cell)
+            except ValueError:
+                col = header[j] if header else str(j + 1)
+                raise ValueError(
+                    f"{path}: row {i + first_line}, column {col!r} is not a number: {cell.strip()!r}"
+                ) from None
+            if not math.isfinite(v):
+                col = header[j] if header else str(j + 1)
+                raise ValueError(
+                    f"{path}: row {i + first_line}, column {col!r} is not finite: {cell.strip()!r}"
+                )
+            values[i, j] = v
+    return values, header
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def read_npy(path: str | Path) -> np.ndarray:
+    path = Path(path)
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a numeric .npy array ({exc})") from None
+    if arr.size == 0:
+        raise ValueError(f"{path}: the array is empty")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"{path}: expected a real numeric array, got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{path}: expected a 1-D or 2-D array, got shape {arr.shape}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        r, c = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{path}: row {r + 1}, column {c + 1} is not finite")
+    return arr
+
+
+class TableDataset(Dataset):
+    """Rows of a numeric table; batches are rows drawn uniformly with replacement."""
+
+    kind = "lowdim"
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if not path.exists():
+            raise ValueError(f"data file {str(path)!r} does not exist")
+        if path.is_dir():
+            raise ValueError(f"data path {str(path)!r} is a directory, expected a .csv or .npy file")
+        if path.stat().st_size == 0:
+            raise ValueError(f"{path}: the file is empty")
+        if path.suffix.lower() == ".csv":
+            values, header = read_numeric_csv(path)
+        elif path.suffix.lower() == ".npy":
+            values, header = read_npy(path), None
+        else:
+            raise ValueError(f"data file {str(path)!r} must end in .csv or .npy")
+        if len(values) < 2:
+            raise ValueError(f"{path}: need at least 2 rows, found {len(values)}")
+        self.name = str(path)
+        self.shape = (values.shape[1],)
+        self.columns = header or [f"x{j + 1}" for j in range(values.shape[1])]
+        self.values = values
+        std = values.std(axis=0)
+        std[std == 0] = 1.0  # constant columns stay constant
+        super().__init__(values.mean(axis=0), std)
+        self._encoded = self.encode(values)
+
+    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(self._encoded), (batch_size,), generator=generator)
+        return self._encoded[idx]
+
+    def sample_real(self, n: int, seed: int) -> np.ndarray:
+        idx = np.random.default_rng(seed).integers(len(self.values), size=n)
+        return self.values[idx]

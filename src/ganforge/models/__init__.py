@@ -1,0 +1,136 @@
+"""Model builders (``register_model``) and named architecture presets (``register_preset``).
+
+A builder maps ``(ModelConfig, sample shape)`` to ``(generator, discriminator)``. A preset
+is a named :class:`~ganforge.config.ModelConfig`; CLI/model options override its fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ganforge.config import ModelConfig
+from ganforge.registry import Registry
+
+Builder = Callable[[ModelConfig, tuple], tuple[nn.Module, nn.Module]]
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    model: ModelConfig
+    description: str
+
+
+MODELS: Registry[Callable] = Registry("model architecture")
+PRESETS: Registry[Preset] = Registry("preset", Preset)
+
+
+def register_model(name: str, builder: Builder) -> Builder:
+    if not callable(builder):
+        raise TypeError(f"model builder {name!r} must be callable")
+    return MODELS.register(name, builder)
+
+
+def register_preset(preset: Preset) -> Preset:
+    if preset.model.arch not in MODELS:
+        raise ValueError(f"preset {preset.name!r} uses unknown architecture {preset.model.arch!r}")
+    return PRESETS.register(preset.name, preset)
+
+
+def get_preset(name: str) -> Preset:
+    return PRESETS.get(name)
+
+
+def list_presets() -> list[str]:
+    return PRESETS.names()
+
+
+class Packed(nn.Module):
+    """PacGAN packing: D judges ``pack`` samples at once, concatenated along dim 1.
+
+    ``(B, C, ...) -> (B / pack, pack * C, ...) -> inner -> (B / pack,)``; works for flat
+    vectors and images alike because samples are contiguous in memory.
+    """
+
+    def __init__(self, inner: nn.Module, pack: int) -> None:
+        super().__init__()
+        self.inner, self.pack = inner, pack
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        if b % self.pack:
+            raise ValueError(f"batch of {b} is not a multiple of pack {self.pack}")
+        return self.inner(x.reshape(b // self.pack, self.pack * x.shape[1], *x.shape[2:]))
+
+
+def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """Build ``(G, D)`` for samples of ``shape`` from a resolved model config.
+
+    With ``cfg.pack > 1`` the builder's discriminator is made for ``pack`` samples
+    stacked along the first data axis and wrapped in :class:`Packed`.
+    """
+    shape = tuple(shape)
+    builder = MODELS.get(cfg.arch)
+    g, d = builder(cfg, shape)
+    if cfg.pack > 1:
+        _, d_inner = builder(cfg, (cfg.pack * shape[0], *shape[1:]))
+        d = Packed(d_inner, cfg.pack)
+    return g, d
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _register_builtins() -> None:
+    from ganforge.models.mlp import build_mlp
+
+    register_model("mlp", build_mlp)
+    for p in (
+        Preset(
+            "toy1d",
+            ModelConfig(noise_dim=1, g_hidden=(16, 16), d_hidden=(), g_activation="relu"),
+            "tutorial 1-D GAN: small G (1-16-16-1), logistic-regression D (can match the "
+            "mean only)",
+        ),
+        Preset(
+            "mlp1d",
+            ModelConfig(noise_dim=1, g_hidden=(32, 32), d_hidden=(32, 32),
+                        g_activation="leaky_relu"),
+            "1-D default: G and D with two 32-unit layers",
+        ),
+        Preset(
+            "mlp2d",
+            ModelConfig(noise_dim=100, g_hidden=(256, 256, 256), d_hidden=(256, 256, 256),
+                        g_activation="relu", d_activation="leaky_relu", g_output="tanh"),
+            "tutorial 2-D GAN: 3x256 ReLU G from 100-d noise with tanh; 3x256 LeakyReLU(0.2) D",
+        ),
+        Preset(
+            "toy2d",
+            ModelConfig(noise_dim=16, g_hidden=(256, 256, 256), d_hidden=(256, 256, 256),
+                        g_activation="relu", d_activation="leaky_relu", g_output="linear"),
+            "2-D default: 3x256 ReLU G with linear output (standardised data); 3x256 LeakyReLU D",
+        ),
+        Preset(
+            "mlp-mnist",
+            ModelConfig(noise_dim=100, g_hidden=(256, 512), d_hidden=(512, 256),
+                        g_activation="leaky_relu", d_activation="leaky_relu",
+                        g_batch_norm=True, g_output="tanh"),
+            "tutorial MNIST MLP GAN: G 256/512 with batch norm + LeakyReLU, tanh, 784 outputs; "
+            "D 512/256",
+        ),
+        Preset(
+            "mlp-tabular",
+            ModelConfig(noise_dim=32, g_hidden=(256, 256), d_hidden=(256, 256),
+                        g_activation="relu", d_activation="leaky_relu"),
+            "numeric tables: 2x256 G with linear output; 2x256 LeakyReLU D",
+        ),
+    ):
+        register_preset(p)
+
+
+_register_builtins()

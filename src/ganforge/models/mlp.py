@@ -1,0 +1,79 @@
+"""Fully connected generator and discriminator.
+
+Generator: ``z (B, noise_dim) -> x (B, *shape)``. Discriminator: ``x (B, *shape) ->
+logits (B,)`` with a linear last layer (a critic needs an unbounded output; classifier
+losses apply the sigmoid inside the loss).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ganforge.config import ModelConfig
+
+
+def activation(name: str) -> nn.Module:
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.2)
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "elu":
+        return nn.ELU()
+    if name == "gelu":
+        return nn.GELU()
+    if name == "silu":
+        return nn.SiLU()
+    raise ValueError(f"unknown activation {name!r}")
+
+
+OUTPUTS = {"linear": nn.Identity, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, cfg: ModelConfig, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+        self.noise_dim = cfg.noise_dim
+        layers: list[nn.Module] = []
+        width = cfg.noise_dim
+        for h in cfg.g_hidden:
+            layers.append(nn.Linear(width, h, bias=not cfg.g_batch_norm))
+            if cfg.g_batch_norm:
+                layers.append(nn.BatchNorm1d(h))
+            layers.append(activation(cfg.g_activation))
+            width = h
+        layers.append(nn.Linear(width, math.prod(self.shape)))
+        layers.append(OUTPUTS[cfg.g_output]())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], *self.shape)  # (B, noise_dim) -> (B, *shape)
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, cfg: ModelConfig, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(shape)
+        for h in cfg.d_hidden:
+            layers.append(nn.Linear(width, h, bias=not cfg.d_batch_norm))
+            if cfg.d_batch_norm:
+                layers.append(nn.BatchNorm1d(h))
+            layers.append(activation(cfg.d_activation))
+            if cfg.d_dropout > 0:
+                layers.append(nn.Dropout(cfg.d_dropout))
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)  # (B, *shape) -> (B,)
+
+
+def build_mlp(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    return MLPGenerator(cfg, shape), MLPDiscriminator(cfg, shape)

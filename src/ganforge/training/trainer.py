@@ -1,0 +1,539 @@
+"""The training loop: schedules D and G phases; the loss object owns the maths.
+
+The trainer never switches on a loss name: it reads the resolved config (``n_critic``,
+``clip_value``, ``gp_weight``, optimizer) and the :class:`~ganforge.losses.Loss`
+attributes. Statistics are accumulated on the device and read back only at log
+intervals, so a step has no host synchronisation.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge.config import TrainConfig, resolve
+from ganforge.data import build_dataset
+from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
+from ganforge.io import append_jsonl, atomic_path, write_json
+from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_targets
+from ganforge.models import build_models, count_parameters
+from ganforge.training import checkpoint as ckpt
+from ganforge.training.sampling import generate, pick_device
+
+STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
+SNAPSHOT_SAMPLES = 1000
+
+
+class TrainingInterrupted(Exception):
+    """Raised after a signal stopped training and the state was checkpointed."""
+
+    def __init__(self, signum: int, checkpoint: Path, run_dir: Path) -> None:
+        self.signum, self.checkpoint, self.run_dir = signum, checkpoint, run_dir
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"{name}: stopped after the current step; checkpoint {checkpoint}; "
+            f"resume with: ganforge train --resume {run_dir}"
+        )
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    metrics: dict[str, Any]
+    step: int
+
+
+def new_run_dir(cfg: TrainConfig, root: str | Path = "runs") -> Path:
+    """``runs/00003-ring8-nonsaturating``: the next free number under ``root``."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"runs folder {str(root)!r} is a file")
+    numbers = [int(p.name[:5]) for p in root.glob("[0-9][0-9][0-9][0-9][0-9]-*")] if root.exists() else []
+    tag = Path(cfg.dataset).stem if Path(cfg.dataset).suffix else cfg.dataset
+    return root / f"{max(numbers, default=0) + 1:05d}-{tag}-{cfg.loss}"
+
+
+def prepare_run_dir(path: str | Path) -> Path:
+    """Create a fresh run directory; refuse files and folders that already hold a run."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"output path {str(path)!r} is a file, not a directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise ValueError(
+            f"output directory {str(path)!r} is not empty; choose another --out or "
+            f"continue it with --resume {path}"
+        )
+    for sub in ("checkpoints", "samples", "plots"):
+        (path / sub).mkdir(parents=True, exist_ok=True)
+    probe = path / ".write-test"
+    try:
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"output directory {str(path)!r} is not writable: {exc.strerror}") from None
+    return path
+
+
+class Trainer:
+    """Train a GAN described by a :class:`TrainConfig`.
+
+    >>> Trainer(TrainConfig(dataset="ring8", steps=100, out="runs/x")).fit()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        *,
+        progress: bool = False,
+        log: Callable[[str], None] | None = None,
+        _resume: ckpt.Checkpoint | None = None,
+    ) -> None:
+        self.cfg = cfg if _is_resolved(cfg) else resolve(cfg)
+        cfg = self.cfg
+        self.progress = progress
+        self.log = log or (lambda msg: None)
+        self.loss = get_loss(cfg.loss)
+        if cfg.best_metric is not None and cfg.best_metric not in METRIC_DIRECTIONS:
+            METRIC_DIRECTIONS.get(cfg.best_metric)  # raises with the list of metrics
+        self.device = pick_device(cfg.device)
+        self.data = build_dataset(cfg)
+
+        torch.manual_seed(cfg.seed)
+        self.G, self.D = build_models(cfg.model, self.data.shape)
+        set_threads(cfg.threads, count_parameters(self.G) + count_parameters(self.D), self.device)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
+        self.opt_g = self._optimizer(self.G, cfg.lr_g)
+        self.opt_d = self._optimizer(self.D, cfg.lr_d)
+        self.data_gen = torch.Generator().manual_seed(cfg.seed * 7919 + 1)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 7919 + 2)
+        self.step = 0
+        self.best_score: float | None = None
+        self.best_step: int | None = None
+        self.run_dir: Path | None = None
+        self._stop_signal: int | None = None
+        self._fixed_noise = torch.randn(
+            (SNAPSHOT_SAMPLES, cfg.model.noise_dim), generator=torch.Generator().manual_seed(cfg.seed)
+        ).mul_(cfg.noise_std)
+        if _resume is not None:
+            self._load_state(_resume)
+
+    # -- construction helpers -----------------------------------------------------------
+    def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+        params = [p for p in module.parameters() if p.requires_grad]
+        if self.cfg.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=self.cfg.betas, foreach=True)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+
+    @classmethod
+    def resume(
+        cls, run_dir: str | Path, steps: int | None = None, **kwargs: Any
+    ) -> Trainer:
+        """Continue the run in ``run_dir`` from its latest checkpoint (optionally to a new
+        total number of ``steps``)."""
+        state = ckpt.load_checkpoint(run_dir)
+        cfg = TrainConfig.from_dict(state.config)
+        if steps is not None:
+            cfg = dataclasses.replace(cfg, steps=steps)
+        trainer = cls(cfg, _resume=state, **kwargs)
+        trainer.run_dir = Path(run_dir) if Path(run_dir).is_dir() else state.path.parent.parent
+        return trainer
+
+    # -- state ----------------------------------------------------------------------------
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        tensors: dict[str, torch.Tensor] = {}
+        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
+            if module is not None:
+                tensors.update({f"{prefix}/{k}": v for k, v in module.state_dict().items()})
+        tensors["rng/torch"] = torch.get_rng_state()
+        tensors["rng/data"] = self.data_gen.get_state()
+        tensors["rng/noise"] = self.noise_gen.get_state()
+        if torch.cuda.is_available() and self.device.type == "cuda":
+            tensors["rng/cuda"] = torch.cuda.get_rng_state(self.device)
+        return tensors
+
+    def save_checkpoint(self, path: Path) -> None:
+        tensors = self.state_tensors()
+        opt_meta = {}
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            t, m = ckpt.flatten_optimizer(name, opt.state_dict())
+            tensors.update(t)
+            opt_meta[name] = m
+        meta = {
+            "step": self.step,
+            "config": self.cfg.to_dict(),
+            "optimizers": opt_meta,
+            "codec": self.data.codec(),
+            "best_score": self.best_score,
+            "best_step": self.best_step,
+            "params": {"G": count_parameters(self.G), "D": count_parameters(self.D)},
+        }
+        ckpt.save_checkpoint(path, tensors, meta)
+
+    def _load_state(self, state: ckpt.Checkpoint) -> None:
+        ckpt.load_state_strict(self.G, state.module_state("G"), "generator")
+        ckpt.load_state_strict(self.D, state.module_state("D"), "discriminator")
+        if self.G_ema is not None:
+            if not state.has("G_ema"):
+                raise ValueError("checkpoint has no EMA generator but the config enables ema")
+            ckpt.load_state_strict(self.G_ema, state.module_state("G_ema"), "EMA generator")
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            opt.load_state_dict(
+                ckpt.unflatten_optimizer(name, state.tensors, state.meta["optimizers"][name])
+            )
+        torch.set_rng_state(state.tensors["rng/torch"])
+        self.data_gen.set_state(state.tensors["rng/data"])
+        self.noise_gen.set_state(state.tensors["rng/noise"])
+        if "rng/cuda" in state.tensors and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state.tensors["rng/cuda"], self.device)
+        self.step = state.step
+        self.best_score = state.meta.get("best_score")
+        self.best_step = state.meta.get("best_step")
+
+    # -- one step -------------------------------------------------------------------------
+    def _noise(self, batch: int) -> torch.Tensor:
+        z = torch.randn(
+            (batch, self.cfg.model.noise_dim), generator=self.noise_gen, device=self.device
+        )
+        return z.mul_(self.cfg.noise_std)
+
+    def _real_batch(self) -> torch.Tensor:
+        return self.data.sample_batch(self.cfg.batch_size, self.data_gen).to(
+            self.device, non_blocking=True
+        )
+
+    def d_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One discriminator/critic update. Returns detached (loss, D(real), D(fake))."""
+        cfg, loss = self.cfg, self.loss
+        real = self._real_batch()
+        with torch.no_grad():
+            fake = self.G(self._noise(cfg.batch_size))
+        d_real, d_fake = self.D(real), self.D(fake)
+        if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
+            rt, ft = label_targets(
+                d_real.shape[0], cfg.label_smoothing, cfg.label_noise, self.noise_gen,
+                device=self.device,
+            )
+        else:
+            rt, ft = 1.0, 0.0
+        d_loss = loss.d_loss(d_real, d_fake, rt, ft)
+        if cfg.gp_weight:
+            d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real, fake, self.noise_gen)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        if cfg.clip_value:
+            clip_weights_(self.D, cfg.clip_value)
+        return d_loss.detach(), d_real.detach(), d_fake.detach()
+
+    def g_step(self) -> torch.Tensor:
+        """One generator update (D frozen). Returns the detached loss."""
+        self.D.requires_grad_(False)
+        try:
+            fake = self.G(self._noise(self.cfg.batch_size))
+            g_loss = self.loss.g_loss(self.D(fake))
+            self.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            self.opt_g.step()
+        finally:
+            self.D.requires_grad_(True)
+        if self.G_ema is not None:
+            self._update_ema()
+        return g_loss.detach()
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        ema_p = list(self.G_ema.parameters())
+        torch._foreach_lerp_(ema_p, list(self.G.parameters()), 1.0 - self.cfg.ema)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    def train_step(self) -> torch.Tensor:
+        """``n_critic`` D steps then one G step; returns the step's statistics as a
+        device tensor ordered like :data:`STAT_NAMES` (no host synchronisation)."""
+        for _ in range(self.cfg.n_critic):
+            d_loss, d_real, d_fake = self.d_step()
+        g_loss = self.g_step()
+        out_r, out_f = self.loss.d_output(d_real), self.loss.d_output(d_fake)
+        thr = self.loss.equilibrium if self.loss.equilibrium is not None else 0.0
+        self.step += 1
+        return torch.stack(
+            [
+                d_loss,
+                g_loss,
+                out_r.mean(),
+                out_f.mean(),
+                (out_r > thr).float().mean(),
+                (out_f <= thr).float().mean(),
+            ]
+        )
+
+    def _set_learning_rates(self) -> None:
+        if self.cfg.lr_schedule == "constant":
+            return
+        frac = self.step / self.cfg.steps
+        if self.cfg.lr_schedule == "linear":
+            factor = 1.0 - frac
+        else:
+            factor = 0.5 * (1.0 + math.cos(math.pi * frac))
+        for opt, base in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = base * factor
+
+    # -- the loop -------------------------------------------------------------------------
+    def fit(self) -> RunResult:
+        """Train to ``cfg.steps`` generator steps, writing the run directory as it goes."""
+        cfg = self.cfg
+        if self.run_dir is None:
+            self.run_dir = prepare_run_dir(cfg.out if cfg.out else new_run_dir(cfg))
+            write_json(self.run_dir / "config.json", cfg.to_dict())
+            self._snapshot()
+        run = self.run_dir
+        self.log(
+            f"run {run}\n"
+            f"G: {count_parameters(self.G):,} parameters | D: {count_parameters(self.D):,} "
+            f"parameters | {cfg.preset} on {cfg.dataset} | loss {cfg.loss} | device {self.device}"
+        )
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step",
+                       dynamic_ncols=True, file=sys.stderr)
+        acc = torch.zeros(len(STAT_NAMES), device=self.device)
+        count = 0
+        t_window, steps_window = time.perf_counter(), 0
+        warmup = cfg.steps // 5
+        with _SignalCatcher(self):
+            while self.step < cfg.steps:
+                self._set_learning_rates()
+                acc += self.train_step()
+                count += 1
+                steps_window += 1
+                if bar is not None:
+                    bar.update(1)
+                last = self.step == cfg.steps
+                if self.step % cfg.log_every == 0 or last:
+                    elapsed = time.perf_counter() - t_window
+                    row = self._log_row(acc / count, steps_window, elapsed)
+                    append_jsonl(run / "history.jsonl", row)
+                    if bar is not None:
+                        bar.set_postfix({"D": f"{row['loss/d']:.3f}", "G": f"{row['loss/g']:.3f}"},
+                                        refresh=False)
+                    if cfg.best_metric is None and self.loss.equilibrium is not None \
+                            and self.step > warmup:
+                        eq = self.loss.equilibrium
+                        self._consider_best(abs(row["d/real"] - eq) + abs(row["d/fake"] - eq), False)
+                    acc.zero_()
+                    count = 0
+                    t_window, steps_window = time.perf_counter(), 0
+                if cfg.best_metric is not None and self.step > warmup and (
+                    (cfg.eval_every and self.step % cfg.eval_every == 0) or last
+                ):
+                    self._evaluate_for_best()
+                if cfg.sample_every and (self.step % cfg.sample_every == 0 or last):
+                    self._snapshot()
+                if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or last:
+                    self._checkpoint()
+                if self._stop_signal is not None:
+                    path = self._checkpoint()
+                    if bar is not None:
+                        bar.close()
+                    raise TrainingInterrupted(self._stop_signal, path, run)
+        if bar is not None:
+            bar.close()
+        if self.best_step is None:  # no best rule applied: the final model is the best
+            self._copy_latest_to_best()
+        metrics = self.evaluate_final()
+        self._plots()
+        return RunResult(run, metrics, self.step)
+
+    def _log_row(self, means: torch.Tensor, steps: int, elapsed: float) -> dict[str, Any]:
+        values = means.tolist()  # the one host synchronisation per log interval
+        row: dict[str, Any] = {"step": self.step, "time": time.time()}
+        row.update(dict(zip(STAT_NAMES, values, strict=True)))
+        row["samples_per_s"] = steps * self.cfg.batch_size / max(elapsed, 1e-9)
+        row["lr/g"] = self.opt_g.param_groups[0]["lr"]
+        row["lr/d"] = self.opt_d.param_groups[0]["lr"]
+        if not all(math.isfinite(v) for v in values):
+            bad = [n for n, v in zip(STAT_NAMES, values, strict=True) if not math.isfinite(v)]
+            raise FloatingPointError(
+                f"training diverged by step {self.step}: {', '.join(bad)} is NaN or infinite; "
+                f"the last good checkpoint is in {self.run_dir / 'checkpoints'}"
+            )
+        return row
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The EMA generator when enabled, else the trained one."""
+        return self.G_ema if self.G_ema is not None else self.G
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` samples in native units from the sampling generator."""
+        return generate(self.sampling_generator, n, self.cfg.model.noise_dim, self.cfg.noise_std,
+                        seed=seed, decode=self.data.decode)
+
+    def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:
+        n = n or self.cfg.eval_samples
+        metrics = evaluate_samples(self.data, self.sample(n, seed=seed), n=n, seed=seed)
+        metrics["protocol"]["generator"] = "ema" if self.G_ema is not None else "raw"
+        metrics["protocol"]["step"] = self.step
+        return metrics
+
+    def evaluate_final(self) -> dict[str, Any]:
+        metrics = self.evaluate()
+        write_json(self.run_dir / "metrics.json", metrics)
+        return metrics
+
+    def _evaluate_for_best(self) -> None:
+        metrics = self.evaluate(seed=self.step)
+        name = self.cfg.best_metric
+        value = metrics.get(name)
+        row = {"step": self.step, "time": time.time(), f"eval/{name}": value}
+        append_jsonl(self.run_dir / "history.jsonl", row)
+        if value is not None:
+            higher = METRIC_DIRECTIONS.get(name)
+            self._consider_best(-value if higher else value, True)
+
+    def _consider_best(self, score: float, _from_metric: bool) -> None:
+        """Lower ``score`` is better; save ``best.safetensors`` on improvement."""
+        if self.best_score is None or score < self.best_score:
+            self.best_score, self.best_step = float(score), self.step
+            self.save_checkpoint(self.run_dir / "checkpoints" / "best.safetensors")
+
+    def _checkpoint(self) -> Path:
+        folder = self.run_dir / "checkpoints"
+        path = folder / f"step_{self.step:07d}.safetensors"
+        self.save_checkpoint(path)
+        _link_replace(path, folder / "latest.safetensors")
+        steps = sorted(folder.glob("step_*.safetensors"))
+        for old in steps[: -self.cfg.keep_checkpoints]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def _copy_latest_to_best(self) -> None:
+        folder = self.run_dir / "checkpoints"
+        _link_replace(folder / "latest.safetensors", folder / "best.safetensors")
+
+    def _snapshot(self) -> None:
+        """Fixed-noise samples (and D's output on a grid for 1-D/2-D data) for the plots."""
+        with torch.inference_mode():
+            g = self.sampling_generator
+            was = g.training
+            g.eval()
+            fake = self.data.decode(g(self._fixed_noise.to(self.device)).cpu())
+            g.train(was)
+        arrays: dict[str, np.ndarray] = {"fake": fake}
+        dim = int(np.prod(self.data.shape))
+        if self.data.kind == "lowdim" and dim <= 2:
+            arrays.update(self._d_grid(dim))
+        if not (self.run_dir / "samples" / "real.npz").exists():
+            _save_npz(self.run_dir / "samples" / "real.npz",
+                      real=self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345))
+        _save_npz(self.run_dir / "samples" / f"step_{self.step:07d}.npz", **arrays)
+
+    @torch.inference_mode()
+    def _d_grid(self, dim: int) -> dict[str, np.ndarray]:
+        real = self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345)
+        lo, hi = real.min(0), real.max(0)
+        pad = 0.25 * (hi - lo) + 1e-3
+        lo, hi = lo - pad, hi + pad
+        was = self.D.training
+        self.D.eval()
+        if dim == 1:
+            xs = np.linspace(lo[0], hi[0], 200)[:, None]
+            out = self.loss.d_output(self.D(self.data.encode(xs).to(self.device))).cpu().numpy()
+            self.D.train(was)
+            return {"grid_x": xs[:, 0], "grid_d": out}
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80))
+        pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        out = self.loss.d_output(self.D(self.data.encode(pts).to(self.device))).cpu().numpy()
+        self.D.train(was)
+        return {"grid_x": gx, "grid_y": gy, "grid_d": out.reshape(gx.shape)}
+
+    def _plots(self) -> None:
+        from ganforge.plots import plot_run
+
+        try:
+            plot_run(self.run_dir)
+        except Exception as exc:  # plots must never lose a finished run
+            self.log(f"warning: plotting failed: {exc}")
+
+
+SMALL_MODEL_PARAMS = 2_000_000
+
+
+def set_threads(threads: int | None, n_params: int, device: torch.device) -> None:
+    """Intra-op CPU threads: ``threads`` if given; otherwise one thread for small models,
+    whose layers are too small to split across cores (the synchronisation costs more than
+    it saves, badly so when another process shares the cores)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    elif device.type == "cpu" and n_params < SMALL_MODEL_PARAMS:
+        torch.set_num_threads(1)
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _link_replace(src: Path, dst: Path) -> None:
+    """Make ``dst`` a hard link to ``src`` (atomically replacing it); copy if links fail."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _is_resolved(cfg: TrainConfig) -> bool:
+    return cfg.model is not None and cfg.n_critic is not None and cfg.lr_g is not None \
+        and cfg.preset is not None and cfg.eval_samples is not None
+
+
+class _SignalCatcher:
+    """On SIGINT/SIGTERM, let the current step finish; the loop then checkpoints and
+    raises :class:`TrainingInterrupted`. A second signal stops at once."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.old: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.trainer._stop_signal is not None:
+            raise KeyboardInterrupt
+        self.trainer._stop_signal = signum
+
+    def __enter__(self) -> _SignalCatcher:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
+
+
+def train(cfg: TrainConfig, progress: bool = False, log: Callable[[str], None] | None = None) -> RunResult:
+    """Train a run from a config and return its directory and final metrics."""
+    return Trainer(cfg, progress=progress, log=log).fit()
