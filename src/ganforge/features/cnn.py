@@ -70,6 +70,7 @@ def save_cnn(model: MnistCNN, path: str | os.PathLike[str], metadata: dict[str, 
     meta = {"num_classes": str(model.num_classes), **metadata}
     try:
         save_file(state, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
