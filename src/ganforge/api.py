@@ -35,10 +35,14 @@ class LoadedGenerator:
     uses_ema: bool
     path: Path
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` samples in native units, reproducible from ``seed``."""
+    def sample(self, n: int, seed: int = 0, label: int | None = None) -> np.ndarray:
+        """``n`` samples in native units, reproducible from ``seed``; ``label`` picks the
+        class of a conditional model (default: all classes in turn)."""
+        k = self.config.model.num_classes if self.config.model.conditional != "none" else 0
+        if label is not None and not k:
+            raise ValueError("--label needs a conditional model; this one is unconditional")
         return generate(self.generator, n, self.config.model.noise_dim, self.config.noise_std,
-                        seed=seed, decode=self.decoder.decode)
+                        seed=seed, decode=self.decoder.decode, num_classes=k, labels=label)
 
 
 def load_generator(

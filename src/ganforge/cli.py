@@ -55,6 +55,8 @@ MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--g-output", "g_output", str, "linear, tanh or sigmoid"),
     ("--d-dropout", "d_dropout", float, "dropout in the discriminator"),
     ("--pack", "pack", int, "PacGAN: samples judged together by D"),
+    ("--conditional", "conditional", str, "none, concat or projection (needs labels)"),
+    ("--embed-dim", "embed_dim", int, "label embedding size for conditional G"),
 ]
 
 
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
+    s.add_argument("--label", type=int, default=None, help="class of a conditional model")
 
     e = sub.add_parser("evaluate", help="evaluate a run or checkpoint, write metrics.json")
     e.add_argument("source", metavar="RUN_OR_CHECKPOINT")
@@ -194,7 +197,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise ValueError(f"--out {args.out!r} is a directory")
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
-    samples = loaded.sample(args.n, seed=args.seed)
+    samples = loaded.sample(args.n, seed=args.seed, label=args.label)
     with atomic_path(out) as tmp:
         if suffix == ".npy":
             with open(tmp, "wb") as fh:

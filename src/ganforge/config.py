@@ -19,6 +19,7 @@ OutputActivation = Literal["linear", "tanh", "sigmoid"]
 Optimizer = Literal["adam", "rmsprop"]
 Schedule = Literal["constant", "linear", "cosine"]
 Device = Literal["auto", "cpu", "cuda"]
+Conditioning = Literal["none", "concat", "projection"]
 
 
 def _check_literal(name: str, value: Any, options: Any) -> None:
@@ -84,10 +85,18 @@ class ModelConfig:
     g_output: OutputActivation = "linear"
     d_dropout: float = 0.0
     pack: int = 1
+    conditional: Conditioning = "none"
+    num_classes: int = 0
+    embed_dim: int = 16
 
     def __post_init__(self) -> None:
         _check_int("noise_dim", self.noise_dim)
         _check_int("pack", self.pack)
+        _check_literal("conditional", self.conditional, Conditioning)
+        _check_int("num_classes", self.num_classes, minimum=0)
+        _check_int("embed_dim", self.embed_dim)
+        if self.conditional != "none" and self.pack > 1:
+            raise ValueError("pack > 1 cannot be combined with a conditional model")
         object.__setattr__(self, "g_hidden", _int_tuple("g_hidden", self.g_hidden))
         object.__setattr__(self, "d_hidden", _int_tuple("d_hidden", self.d_hidden))
         _check_literal("g_activation", self.g_activation, Activation)
@@ -237,6 +246,10 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         base = dataclasses.asdict(preset.model)
     if model_overrides:
         base.update(_known("model", ModelConfig, model_overrides))
+    if base.get("conditional", "none") != "none":
+        if not info.num_classes:
+            raise ValueError(f"dataset {cfg.dataset!r} has no labels; a conditional model needs them")
+        base["num_classes"] = info.num_classes
     model = ModelConfig(**base)
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
         raise ValueError(

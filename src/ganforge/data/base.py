@@ -34,6 +34,8 @@ class Dataset:
     modes: np.ndarray | None = None
     mode_std: float | None = None
     columns: list[str] | None = None
+    num_classes: int | None = None
+    class_names: list[str] | None = None
 
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> None:
         dim = int(np.prod(self.shape)) if self.shape else 1
@@ -63,11 +65,16 @@ class Dataset:
             "columns": self.columns,
             "modes": None if self.modes is None else self.modes.tolist(),
             "mode_std": self.mode_std,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
         }
 
     # -- sampling -----------------------------------------------------------------------
-    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        """A training batch ``(B, *shape)`` in model space, drawn with ``generator``."""
+    def sample_batch(
+        self, batch_size: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A training batch ``(x (B, *shape) in model space, labels (B,) int64 or None)``
+        drawn with ``generator``."""
         raise NotImplementedError
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
@@ -86,6 +93,8 @@ class Decoder(Dataset):
         modes = codec.get("modes")
         self.modes = None if modes is None else np.asarray(modes, dtype=np.float64)
         self.mode_std = codec.get("mode_std")
+        self.num_classes = codec.get("num_classes")
+        self.class_names = codec.get("class_names")
         super().__init__(np.asarray(codec["mean"]), np.asarray(codec["std"]))
 
 
@@ -100,6 +109,7 @@ class DatasetInfo:
     kind: Kind = "lowdim"
     noise_std: float = 1.0
     eval_samples: int = 2500
+    num_classes: int | None = None
 
 
 def decoder_from_codec(codec: dict[str, Any]) -> Dataset:

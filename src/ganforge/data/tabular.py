@@ -115,9 +115,9 @@ class TableDataset(Dataset):
         super().__init__(values.mean(axis=0), std)
         self._encoded = self.encode(values)
 
-    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         idx = torch.randint(len(self._encoded), (batch_size,), generator=generator)
-        return self._encoded[idx]
+        return self._encoded[idx], None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         idx = np.random.default_rng(seed).integers(len(self.values), size=n)

@@ -24,8 +24,8 @@ class Gaussian1D(Dataset):
         self.loc, self.scale = loc, scale
         super().__init__(np.array([loc]), np.array([scale]))
 
-    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        return torch.randn((batch_size, 1), generator=generator)
+    def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
+        return torch.randn((batch_size, 1), generator=generator), None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         return np.random.default_rng(seed).normal(self.loc, self.scale, size=(n, 1))
@@ -41,8 +41,8 @@ class Gaussian2D(Dataset):
         self.scale = scale
         super().__init__(np.zeros(2), np.full(2, scale))
 
-    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        return torch.randn((batch_size, 2), generator=generator)
+    def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
+        return torch.randn((batch_size, 2), generator=generator), None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         return np.random.default_rng(seed).normal(0.0, self.scale, size=(n, 2))
@@ -63,10 +63,10 @@ class Disk(Dataset):
         theta = 2 * math.pi * v
         return r * lib.cos(theta), r * lib.sin(theta)
 
-    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         u = torch.rand((2, batch_size), generator=generator)
         x, y = self._polar(u[0], u[1], torch)
-        return torch.stack([x, y], dim=1) / 0.5
+        return torch.stack([x, y], dim=1) / 0.5, None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         u = np.random.default_rng(seed).random((2, n))
@@ -82,16 +82,17 @@ class GaussianMixture(Dataset):
     def __init__(self, name: str, means: np.ndarray, std: float) -> None:
         self.name = name
         self.modes = np.asarray(means, dtype=np.float64)
+        self.num_classes = len(self.modes)  # label = index of the mode a sample came from
         self.mode_std = float(std)
         total_var = self.modes.var(axis=0) + std**2
         super().__init__(self.modes.mean(axis=0), np.sqrt(total_var))
         self._means_t = torch.from_numpy((self.modes - self.mean) / self.std).float()
         self._std_t = torch.from_numpy(std / self.std).float()
 
-    def sample_batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         idx = torch.randint(len(self._means_t), (batch_size,), generator=generator)
         noise = torch.randn((batch_size, self.shape[0]), generator=generator)
-        return self._means_t[idx] + noise * self._std_t
+        return self._means_t[idx] + noise * self._std_t, idx
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)

@@ -67,14 +67,81 @@ class Packed(nn.Module):
         return self.inner(x.reshape(b // self.pack, self.pack * x.shape[1], *x.shape[2:]))
 
 
+class LabelConcatGenerator(nn.Module):
+    """Conditional G: ``G_inner(concat(z, embed(y)))``; ``(B, noise_dim), (B,) -> (B, *shape)``."""
+
+    def __init__(self, inner: nn.Module, num_classes: int, embed_dim: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.embed = nn.Embedding(num_classes, embed_dim)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.inner(torch.cat([z, self.embed(y)], dim=1))
+
+
+class LabelConcatDiscriminator(nn.Module):
+    """Conditional D: one-hot labels appended along dim 1 (as constant channels for
+    images): ``(B, C, ...), (B,) -> D_inner((B, C + K, ...)) -> (B,)``."""
+
+    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        self.inner, self.num_classes = inner, num_classes
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        onehot = nn.functional.one_hot(y, self.num_classes).to(x.dtype)  # (B, K)
+        onehot = onehot.view(*onehot.shape, *([1] * (x.dim() - 2))).expand(
+            -1, -1, *x.shape[2:]
+        )
+        return self.inner(torch.cat([x, onehot], dim=1))
+
+
+class ProjectionDiscriminator(nn.Module):
+    """Projection D (Miyato & Koyama 2018): ``head(φ(x)) + <embed(y), φ(x)>``.
+
+    ``inner`` must expose ``features(x) -> (B, F)`` and ``head: (B, F) -> (B, 1)``.
+    """
+
+    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        if not (hasattr(inner, "features") and hasattr(inner, "head")):
+            raise ValueError(
+                f"{type(inner).__name__} has no features/head split; use conditional: concat"
+            )
+        self.inner = inner
+        width = inner.head.in_features
+        self.embed = nn.Embedding(num_classes, width)
+        nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = self.inner.features(x)  # (B, F)
+        return self.inner.head(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
+
+
 def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(G, D)`` for samples of ``shape`` from a resolved model config.
 
     With ``cfg.pack > 1`` the builder's discriminator is made for ``pack`` samples
-    stacked along the first data axis and wrapped in :class:`Packed`.
+    stacked along the first data axis and wrapped in :class:`Packed`. With
+    ``cfg.conditional`` the models are wrapped to take labels: ``G(z, y)``, ``D(x, y)``.
     """
+    import dataclasses
+
     shape = tuple(shape)
     builder = MODELS.get(cfg.arch)
+    if cfg.conditional != "none":
+        k = cfg.num_classes
+        if k < 2:
+            raise ValueError(f"a conditional model needs num_classes >= 2, got {k}")
+        g_cfg = dataclasses.replace(cfg, noise_dim=cfg.noise_dim + cfg.embed_dim)
+        g_inner, _ = builder(g_cfg, shape)
+        g = LabelConcatGenerator(g_inner, k, cfg.embed_dim)
+        if cfg.conditional == "concat":
+            _, d_inner = builder(cfg, (shape[0] + k, *shape[1:]))
+            d = LabelConcatDiscriminator(d_inner, k)
+        else:
+            _, d_inner = builder(cfg, shape)
+            d = ProjectionDiscriminator(d_inner, k)
+        return g, d
     g, d = builder(cfg, shape)
     if cfg.pack > 1:
         _, d_inner = builder(cfg, (cfg.pack * shape[0], *shape[1:]))

@@ -56,6 +56,8 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
+    """``features``: flatten + hidden layers ``(B, *shape) -> (B, F)``; ``head``: linear."""
+
     def __init__(self, cfg: ModelConfig, shape: tuple[int, ...]) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
@@ -68,11 +70,11 @@ class MLPDiscriminator(nn.Module):
             if cfg.d_dropout > 0:
                 layers.append(nn.Dropout(cfg.d_dropout))
             width = h
-        layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # (B, *shape) -> (B,)
+        return self.head(self.features(x)).squeeze(1)  # (B, *shape) -> (B,)
 
 
 def build_mlp(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:

@@ -28,13 +28,17 @@ def generate(
     batch_size: int = 16384,
     device: torch.device | str | None = None,
     decode: Any = None,
+    num_classes: int = 0,
+    labels: int | Any = None,
 ) -> np.ndarray | torch.Tensor:
     """Draw ``n`` samples; the noise comes from a CPU generator seeded with ``seed``, so
     the result is reproducible for a given ``seed`` and ``batch_size`` on any device.
 
     Returns a CPU tensor ``(n, *shape)`` in model space, or, with ``decode`` (a callable
     such as ``Dataset.decode``), the decoded native array. Memory is bounded by
-    ``batch_size`` plus the output itself.
+    ``batch_size`` plus the output itself. A conditional generator (``num_classes > 0``)
+    gets ``labels`` (one class, or one per sample); by default the classes in turn,
+    ``i % num_classes``.
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"number of samples must be a positive integer, got {n!r}")
@@ -43,12 +47,26 @@ def generate(
     was_training = generator.training
     generator.eval()
     rng = torch.Generator().manual_seed(int(seed))
+    y_all = None
+    if num_classes:
+        if labels is None:
+            y_all = torch.arange(n) % num_classes
+        else:
+            y_all = torch.as_tensor(labels, dtype=torch.long).reshape(-1).expand(n) \
+                if np.ndim(labels) == 0 else torch.as_tensor(labels, dtype=torch.long)
+            if len(y_all) != n or (y_all < 0).any() or (y_all >= num_classes).any():
+                raise ValueError(f"labels must be classes in [0, {num_classes - 1}], one or n of them")
+    elif labels is not None:
+        raise ValueError("labels were given but the generator is not conditional")
     chunks = []
     try:
         for start in range(0, n, batch_size):
             b = min(batch_size, n - start)
             z = torch.randn((b, noise_dim), generator=rng).mul_(noise_std).to(device)
-            out = generator(z).to("cpu")
+            if y_all is None:
+                out = generator(z).to("cpu")
+            else:
+                out = generator(z, y_all[start:start + b].to(device)).to("cpu")
             chunks.append(decode(out) if decode is not None else out.clone())
     finally:
         generator.train(was_training)

@@ -110,6 +110,7 @@ class Trainer:
             METRIC_DIRECTIONS.get(cfg.best_metric)  # raises with the list of metrics
         self.device = pick_device(cfg.device)
         self.data = build_dataset(cfg)
+        self.conditional = cfg.model.conditional != "none"
 
         torch.manual_seed(cfg.seed)
         self.G, self.D = build_models(cfg.model, self.data.shape)
@@ -129,6 +130,9 @@ class Trainer:
         self._fixed_noise = torch.randn(
             (SNAPSHOT_SAMPLES, cfg.model.noise_dim), generator=torch.Generator().manual_seed(cfg.seed)
         ).mul_(cfg.noise_std)
+        self._fixed_labels = (
+            torch.arange(SNAPSHOT_SAMPLES) % cfg.model.num_classes if self.conditional else None
+        )
         if _resume is not None:
             self._load_state(_resume)
 
@@ -211,18 +215,33 @@ class Trainer:
         )
         return z.mul_(self.cfg.noise_std)
 
-    def _real_batch(self) -> torch.Tensor:
-        return self.data.sample_batch(self.cfg.batch_size, self.data_gen).to(
-            self.device, non_blocking=True
-        )
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, y = self.data.sample_batch(self.cfg.batch_size, self.data_gen)
+        x = x.to(self.device, non_blocking=True)
+        if self.conditional:
+            y = y.to(self.device, non_blocking=True)
+        return x, (y if self.conditional else None)
+
+    def _labels(self, batch: int) -> torch.Tensor | None:
+        """Uniform random class labels for G's conditional samples, or None."""
+        if not self.conditional:
+            return None
+        return torch.randint(self.cfg.model.num_classes, (batch,), generator=self.noise_gen,
+                             device=self.device)
+
+    def _gen(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self.G(z) if y is None else self.G(z, y)
+
+    def _disc(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self.D(x) if y is None else self.D(x, y)
 
     def d_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One discriminator/critic update. Returns detached (loss, D(real), D(fake))."""
         cfg, loss = self.cfg, self.loss
-        real = self._real_batch()
+        real, y = self._real_batch()
         with torch.no_grad():
-            fake = self.G(self._noise(cfg.batch_size))
-        d_real, d_fake = self.D(real), self.D(fake)
+            fake = self._gen(self._noise(cfg.batch_size), y)  # fakes share the real labels
+        d_real, d_fake = self._disc(real, y), self._disc(fake, y)
         if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
             rt, ft = label_targets(
                 d_real.shape[0], cfg.label_smoothing, cfg.label_noise, self.noise_gen,
@@ -232,7 +251,8 @@ class Trainer:
             rt, ft = 1.0, 0.0
         d_loss = loss.d_loss(d_real, d_fake, rt, ft)
         if cfg.gp_weight:
-            d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real, fake, self.noise_gen)
+            critic = self.D if y is None else (lambda x: self.D(x, y))
+            d_loss = d_loss + cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise_gen)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
@@ -244,8 +264,9 @@ class Trainer:
         """One generator update (D frozen). Returns the detached loss."""
         self.D.requires_grad_(False)
         try:
-            fake = self.G(self._noise(self.cfg.batch_size))
-            g_loss = self.loss.g_loss(self.D(fake))
+            y = self._labels(self.cfg.batch_size)
+            fake = self._gen(self._noise(self.cfg.batch_size), y)
+            g_loss = self.loss.g_loss(self._disc(fake, y))
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()
@@ -385,7 +406,8 @@ class Trainer:
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` samples in native units from the sampling generator."""
         return generate(self.sampling_generator, n, self.cfg.model.noise_dim, self.cfg.noise_std,
-                        seed=seed, decode=self.data.decode)
+                        seed=seed, decode=self.data.decode,
+                        num_classes=self.cfg.model.num_classes if self.conditional else 0)
 
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:
         n = n or self.cfg.eval_samples
@@ -435,11 +457,15 @@ class Trainer:
             g = self.sampling_generator
             was = g.training
             g.eval()
-            fake = self.data.decode(g(self._fixed_noise.to(self.device)).cpu())
+            z = self._fixed_noise.to(self.device)
+            y = None if self._fixed_labels is None else self._fixed_labels.to(self.device)
+            fake = self.data.decode((g(z) if y is None else g(z, y)).cpu())
             g.train(was)
         arrays: dict[str, np.ndarray] = {"fake": fake}
+        if self._fixed_labels is not None:
+            arrays["labels"] = self._fixed_labels.numpy()
         dim = int(np.prod(self.data.shape))
-        if self.data.kind == "lowdim" and dim <= 2:
+        if self.data.kind == "lowdim" and dim <= 2 and not self.conditional:
             arrays.update(self._d_grid(dim))
         if not (self.run_dir / "samples" / "real.npz").exists():
             _save_npz(self.run_dir / "samples" / "real.npz",
