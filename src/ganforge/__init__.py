@@ -22,7 +22,16 @@ _LAZY = {
     "evaluate": "ganforge.api",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [  # noqa: PLE0604
+    "__version__",
+    "TrainConfig",
+    "ModelConfig",
+    "train",
+    "Trainer",
+    "load_checkpoint",
+    "sample",
+    "evaluate",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganforge.api import evaluate, sample

@@ -41,8 +41,16 @@ class LoadedGenerator:
         k = self.config.model.num_classes if self.config.model.conditional != "none" else 0
         if label is not None and not k:
             raise ValueError("--label needs a conditional model; this one is unconditional")
-        return generate(self.generator, n, self.config.model.noise_dim, self.config.noise_std,
-                        seed=seed, decode=self.decoder.decode, num_classes=k, labels=label)
+        return generate(
+            self.generator,
+            n,
+            self.config.model.noise_dim,
+            self.config.noise_std,
+            seed=seed,
+            decode=self.decoder.decode,
+            num_classes=k,
+            labels=label,
+        )
 
 
 def load_generator(
@@ -78,7 +86,10 @@ def evaluate(
     n = n or cfg.eval_samples
     metrics = evaluate_samples(dataset, loaded.sample(n, seed), n=n, seed=seed)
     metrics["protocol"].update(
-        {"generator": "ema" if loaded.uses_ema else "raw", "step": loaded.step,
-         "checkpoint": str(loaded.path)}
+        {
+            "generator": "ema" if loaded.uses_ema else "raw",
+            "step": loaded.step,
+            "checkpoint": str(loaded.path),
+        }
     )
     return metrics

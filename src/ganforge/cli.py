@@ -7,7 +7,6 @@ Thin by design: parse, call the library, print. Library errors (``ValueError``,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,12 @@ TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--best-metric", "best_metric", str, "choose the best model by this metric"),
     ("--device", "device", str, "auto, cpu or cuda"),
     ("--threads", "threads", int, "CPU threads (default: 1 for small models)"),
+    (
+        "--on-nan",
+        "on_nan",
+        str,
+        "stop (default) or rollback: reload the last good checkpoint and halve the learning rates",
+    ),
 ]
 MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--arch", "arch", str, "model architecture"),
@@ -85,12 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_flags(t, TRAIN_FLAGS)
     g = t.add_argument_group("model options (override the preset)")
     _add_flags(g, MODEL_FLAGS)
-    g.add_argument("--g-batch-norm", dest="g_batch_norm", action=argparse.BooleanOptionalAction,
-                   default=None, help="batch norm in the generator")
-    g.add_argument("--d-batch-norm", dest="d_batch_norm", action=argparse.BooleanOptionalAction,
-                   default=None, help="batch norm in the discriminator")
+    g.add_argument(
+        "--g-batch-norm",
+        dest="g_batch_norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="batch norm in the generator",
+    )
+    g.add_argument(
+        "--d-batch-norm",
+        dest="d_batch_norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="batch norm in the discriminator",
+    )
     t.add_argument("--config", help="YAML or JSON file of options (flags override it)")
-    t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
+    t.add_argument(
+        "--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint"
+    )
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
@@ -141,7 +158,7 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from ganforge.config import resolve
-    from ganforge.training.trainer import Trainer, TrainingInterrupted
+    from ganforge.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     if args.resume:
@@ -158,6 +175,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingInterrupted as exc:
         print(f"ganforge: {exc}", file=sys.stderr)
         return 128 + exc.signum
+    except TrainingDiverged as exc:
+        print(f"ganforge: error: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(_summary(result.metrics, result.run_dir))
     return 0
@@ -177,8 +197,7 @@ def _summary(metrics: dict[str, Any], run_dir: Path | None = None) -> str:
         lines.append(f"run directory: {run_dir}")
     floor = metrics.get("real_vs_real", {})
     lines.append(f"{'metric':<16}{'generated':>12}{'real vs real':>14}")
-    for key in ("modes_covered", "hq_fraction", "reverse_kl", "w1", "mmd", "ks_max",
-                "fid", "kid"):
+    for key in ("modes_covered", "hq_fraction", "reverse_kl", "w1", "mmd", "ks_max", "fid", "kid"):
         if key in metrics:
             lines.append(f"{key:<16}{_fmt(metrics[key]):>12}{_fmt(floor.get(key)):>14}")
     return "\n".join(lines)
@@ -214,9 +233,11 @@ def _write_csv(path: Path, samples: Any, columns: list[str] | None) -> None:
     import csv
 
     flat = samples.reshape(len(samples), -1)
-    cols = columns if columns and len(columns) == flat.shape[1] else [
-        f"x{j + 1}" for j in range(flat.shape[1])
-    ]
+    cols = (
+        columns
+        if columns and len(columns) == flat.shape[1]
+        else [f"x{j + 1}" for j in range(flat.shape[1])]
+    )
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
@@ -231,7 +252,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ValueError(f"--n must be at least 2, got {args.n}")
     metrics = evaluate(args.source, n=args.n, seed=args.seed, which=args.checkpoint)
     src = Path(args.source)
-    out = Path(args.out) if args.out else (src if src.is_dir() else src.parent.parent) / "metrics.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else (src if src.is_dir() else src.parent.parent) / "metrics.json"
+    )
     write_json(out, metrics)
     print(_summary(metrics))
     print(f"wrote {out}", file=sys.stderr)
@@ -289,8 +314,15 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"ganforge: error: {exc} (see `ganforge --help`)", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-            PermissionError, FloatingPointError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        NotADirectoryError,
+        IsADirectoryError,
+        PermissionError,
+        FloatingPointError,
+    ) as exc:
         print(f"ganforge: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

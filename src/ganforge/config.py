@@ -20,6 +20,7 @@ Optimizer = Literal["adam", "rmsprop"]
 Schedule = Literal["constant", "linear", "cosine"]
 Device = Literal["auto", "cpu", "cuda"]
 Conditioning = Literal["none", "concat", "projection"]
+OnNaN = Literal["stop", "rollback"]
 
 
 def _check_literal(name: str, value: Any, options: Any) -> None:
@@ -142,13 +143,16 @@ class TrainConfig:
     best_metric: str | None = None
     device: Device = "auto"
     threads: int | None = None
+    on_nan: OnNaN = "stop"
     out: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
             raise ValueError(f"dataset must be a name or a path, got {self.dataset!r}")
         if isinstance(self.model, dict):
-            object.__setattr__(self, "model", ModelConfig(**_known("model", ModelConfig, self.model)))
+            object.__setattr__(
+                self, "model", ModelConfig(**_known("model", ModelConfig, self.model))
+            )
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
         _check_int("n_critic", self.n_critic, allow_none=True)
@@ -179,6 +183,7 @@ class TrainConfig:
         _check_int("eval_samples", self.eval_samples, minimum=2, allow_none=True)
         _check_literal("device", self.device, Device)
         _check_int("threads", self.threads, allow_none=True)
+        _check_literal("on_nan", self.on_nan, OnNaN)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -189,7 +194,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         if not isinstance(data, dict):
-            raise TypeError(f"a config must be a mapping of option names, got {type(data).__name__}")
+            raise TypeError(
+                f"a config must be a mapping of option names, got {type(data).__name__}"
+            )
         return cls(**_known("config", cls, data))
 
 
@@ -248,7 +255,9 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         base.update(_known("model", ModelConfig, model_overrides))
     if base.get("conditional", "none") != "none":
         if not info.num_classes:
-            raise ValueError(f"dataset {cfg.dataset!r} has no labels; a conditional model needs them")
+            raise ValueError(
+                f"dataset {cfg.dataset!r} has no labels; a conditional model needs them"
+            )
         base["num_classes"] = info.num_classes
     model = ModelConfig(**base)
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
@@ -257,9 +266,7 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         )
     steps = cfg.steps
     if cfg.batch_size % model.pack:
-        raise ValueError(
-            f"batch_size {cfg.batch_size} must be a multiple of pack {model.pack}"
-        )
+        raise ValueError(f"batch_size {cfg.batch_size} must be a multiple of pack {model.pack}")
     return dataclasses.replace(
         cfg,
         preset=preset_name,
@@ -278,4 +285,3 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         ),
         eval_samples=cfg.eval_samples if cfg.eval_samples is not None else info.eval_samples,
     )
-

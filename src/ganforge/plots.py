@@ -89,8 +89,9 @@ def _draw_lowdim(ax: Any, real: np.ndarray, snap: dict[str, np.ndarray], eq: flo
         ax.legend(fontsize=8, loc="upper left")
         return
     if "grid_d" in snap:
-        cs = ax.contourf(snap["grid_x"], snap["grid_y"], snap["grid_d"], levels=20,
-                         cmap="coolwarm", alpha=0.55)
+        cs = ax.contourf(
+            snap["grid_x"], snap["grid_y"], snap["grid_d"], levels=20, cmap="coolwarm", alpha=0.55
+        )
         ax.figure.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="D output")
     ax.scatter(real[:, 0], real[:, 1], s=4, c="tab:blue", alpha=0.5, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:orange", alpha=0.5, label="generated")
@@ -106,8 +107,9 @@ def _draw_marginals(fig: Any, real: np.ndarray, fake: np.ndarray) -> None:
     rows = int(np.ceil(d / cols))
     for j in range(d):
         ax = fig.add_subplot(rows, cols, j + 1)
-        bins = np.linspace(min(real[:, j].min(), fake[:, j].min()),
-                           max(real[:, j].max(), fake[:, j].max()), 40)
+        bins = np.linspace(
+            min(real[:, j].min(), fake[:, j].min()), max(real[:, j].max(), fake[:, j].max()), 40
+        )
         ax.hist(real[:, j], bins=bins, alpha=0.5, density=True, label="real")
         ax.hist(fake[:, j], bins=bins, alpha=0.5, density=True, label="generated")
         ax.set_title(f"column {j + 1}", fontsize=9)
@@ -148,8 +150,11 @@ def plot_samples(run: Path) -> list[Path]:
         _save(fig, target)
         out.append(target)
     if real.reshape(len(real), -1).shape[1] <= 2 and len(loaded) > 1:
-        picks = loaded if len(loaded) <= 6 else [loaded[i] for i in
-                                                  np.linspace(0, len(loaded) - 1, 6).astype(int)]
+        picks = (
+            loaded
+            if len(loaded) <= 6
+            else [loaded[i] for i in np.linspace(0, len(loaded) - 1, 6).astype(int)]
+        )
         fig, axes = plt.subplots(1, len(picks), figsize=(3.6 * len(picks), 3.4))
         for ax, (step, snap) in zip(np.atleast_1d(axes), picks, strict=True):
             snap = {k: v for k, v in snap.items() if not k.startswith("grid")}

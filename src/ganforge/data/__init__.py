@@ -56,14 +56,30 @@ def _register_builtins() -> None:
     from ganforge.data import toy
 
     for info in (
-        DatasetInfo("gaussian1d", lambda c: toy.Gaussian1D(), "N(10, 1) in 1-D; noise N(0, 2)",
-                    "mlp1d", noise_std=2.0, eval_samples=10000),
+        DatasetInfo(
+            "gaussian1d",
+            lambda c: toy.Gaussian1D(),
+            "N(10, 1) in 1-D; noise N(0, 2)",
+            "mlp1d",
+            noise_std=2.0,
+            eval_samples=10000,
+        ),
         DatasetInfo("gaussian2d", lambda c: toy.Gaussian2D(), "N(0, 0.5² I) in 2-D", "toy2d"),
         DatasetInfo("disk", lambda c: toy.Disk(), "uniform in the unit disk", "toy2d"),
-        DatasetInfo("ring8", lambda c: toy.ring8(), "8 Gaussians on the unit circle, std 0.01",
-                    "toy2d", num_classes=8),
-        DatasetInfo("grid25", lambda c: toy.grid25(), "5x5 grid of Gaussians, std 0.05", "toy2d",
-                    num_classes=25),
+        DatasetInfo(
+            "ring8",
+            lambda c: toy.ring8(),
+            "8 Gaussians on the unit circle, std 0.01",
+            "toy2d",
+            num_classes=8,
+        ),
+        DatasetInfo(
+            "grid25",
+            lambda c: toy.grid25(),
+            "5x5 grid of Gaussians, std 0.05",
+            "toy2d",
+            num_classes=25,
+        ),
     ):
         register_dataset(info)
 

@@ -95,7 +95,9 @@ class TableDataset(Dataset):
         if not path.exists():
             raise ValueError(f"data file {str(path)!r} does not exist")
         if path.is_dir():
-            raise ValueError(f"data path {str(path)!r} is a directory, expected a .csv or .npy file")
+            raise ValueError(
+                f"data path {str(path)!r} is a directory, expected a .csv or .npy file"
+            )
         if path.stat().st_size == 0:
             raise ValueError(f"{path}: the file is empty")
         if path.suffix.lower() == ".csv":

@@ -55,9 +55,7 @@ def mode_metrics(samples: Any, means: Any, std: float, threshold: float = 3.0) -
     }
 
 
-def wasserstein1(
-    a: Any, b: Any, projections: int = 256, seed: int = 0
-) -> float:
+def wasserstein1(a: Any, b: Any, projections: int = 256, seed: int = 0) -> float:
     """Wasserstein-1 distance: exact in 1-D, sliced (mean over random unit directions)
     in higher dimensions."""
     x, y = _as_2d(a, "a"), _as_2d(b, "b")
@@ -69,7 +67,9 @@ def wasserstein1(
     dirs = rng.normal(size=(projections, x.shape[1]))
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     px, py = x @ dirs.T, y @ dirs.T  # (N, P), (M, P)
-    return float(np.mean([stats.wasserstein_distance(px[:, i], py[:, i]) for i in range(projections)]))
+    return float(
+        np.mean([stats.wasserstein_distance(px[:, i], py[:, i]) for i in range(projections)])
+    )
 
 
 def _sq_dists(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -93,7 +93,7 @@ def mmd_rbf(a: Any, b: Any, bandwidth: float | None = None, chunk: int = 2048) -
     def kernel_sum(p: np.ndarray, q: np.ndarray, same: bool) -> float:
         total = 0.0
         for i in range(0, len(p), chunk):
-            block = np.exp(-gamma * _sq_dists(p[i:i + chunk], q))
+            block = np.exp(-gamma * _sq_dists(p[i : i + chunk], q))
             total += block.sum()
         if same:
             total -= len(p)  # drop the diagonal k(x, x) = 1

@@ -89,9 +89,7 @@ class LabelConcatDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         onehot = nn.functional.one_hot(y, self.num_classes).to(x.dtype)  # (B, K)
-        onehot = onehot.view(*onehot.shape, *([1] * (x.dim() - 2))).expand(
-            -1, -1, *x.shape[2:]
-        )
+        onehot = onehot.view(*onehot.shape, *([1] * (x.dim() - 2))).expand(-1, -1, *x.shape[2:])
         return self.inner(torch.cat([x, onehot], dim=1))
 
 
@@ -166,34 +164,58 @@ def _register_builtins() -> None:
         ),
         Preset(
             "mlp1d",
-            ModelConfig(noise_dim=1, g_hidden=(32, 32), d_hidden=(32, 32),
-                        g_activation="leaky_relu"),
+            ModelConfig(
+                noise_dim=1, g_hidden=(32, 32), d_hidden=(32, 32), g_activation="leaky_relu"
+            ),
             "1-D default: G and D with two 32-unit layers",
         ),
         Preset(
             "mlp2d",
-            ModelConfig(noise_dim=100, g_hidden=(256, 256, 256), d_hidden=(256, 256, 256),
-                        g_activation="relu", d_activation="leaky_relu", g_output="tanh"),
+            ModelConfig(
+                noise_dim=100,
+                g_hidden=(256, 256, 256),
+                d_hidden=(256, 256, 256),
+                g_activation="relu",
+                d_activation="leaky_relu",
+                g_output="tanh",
+            ),
             "tutorial 2-D GAN: 3x256 ReLU G from 100-d noise with tanh; 3x256 LeakyReLU(0.2) D",
         ),
         Preset(
             "toy2d",
-            ModelConfig(noise_dim=16, g_hidden=(256, 256, 256), d_hidden=(256, 256, 256),
-                        g_activation="relu", d_activation="leaky_relu", g_output="linear"),
+            ModelConfig(
+                noise_dim=16,
+                g_hidden=(256, 256, 256),
+                d_hidden=(256, 256, 256),
+                g_activation="relu",
+                d_activation="leaky_relu",
+                g_output="linear",
+            ),
             "2-D default: 3x256 ReLU G with linear output (standardised data); 3x256 LeakyReLU D",
         ),
         Preset(
             "mlp-mnist",
-            ModelConfig(noise_dim=100, g_hidden=(256, 512), d_hidden=(512, 256),
-                        g_activation="leaky_relu", d_activation="leaky_relu",
-                        g_batch_norm=True, g_output="tanh"),
+            ModelConfig(
+                noise_dim=100,
+                g_hidden=(256, 512),
+                d_hidden=(512, 256),
+                g_activation="leaky_relu",
+                d_activation="leaky_relu",
+                g_batch_norm=True,
+                g_output="tanh",
+            ),
             "tutorial MNIST MLP GAN: G 256/512 with batch norm + LeakyReLU, tanh, 784 outputs; "
             "D 512/256",
         ),
         Preset(
             "mlp-tabular",
-            ModelConfig(noise_dim=32, g_hidden=(256, 256), d_hidden=(256, 256),
-                        g_activation="relu", d_activation="leaky_relu"),
+            ModelConfig(
+                noise_dim=32,
+                g_hidden=(256, 256),
+                d_hidden=(256, 256),
+                g_activation="relu",
+                d_activation="leaky_relu",
+            ),
             "numeric tables: 2x256 G with linear output; 2x256 LeakyReLU D",
         ),
     ):

@@ -40,7 +40,7 @@ class Checkpoint:
 
     def module_state(self, prefix: str) -> dict[str, torch.Tensor]:
         p = prefix + "/"
-        return {k[len(p):]: v for k, v in self.tensors.items() if k.startswith(p)}
+        return {k[len(p) :]: v for k, v in self.tensors.items() if k.startswith(p)}
 
     def has(self, prefix: str) -> bool:
         p = prefix + "/"
@@ -65,14 +65,16 @@ def unflatten_optimizer(prefix: str, tensors: dict[str, torch.Tensor], meta: dic
     p = prefix + "/"
     for name, value in tensors.items():
         if name.startswith(p):
-            idx, key = name[len(p):].split("/", 1)
+            idx, key = name[len(p) :].split("/", 1)
             state.setdefault(int(idx), {})[key] = value
     for idx, values in meta.get("scalars", {}).items():
         state.setdefault(int(idx), {}).update(values)
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
-def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+def save_checkpoint(
+    path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> None:
     """Write ``tensors`` and ``meta`` atomically to ``path`` (a ``.safetensors`` file)."""
     from safetensors.torch import save_file
 

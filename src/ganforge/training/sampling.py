@@ -52,10 +52,15 @@ def generate(
         if labels is None:
             y_all = torch.arange(n) % num_classes
         else:
-            y_all = torch.as_tensor(labels, dtype=torch.long).reshape(-1).expand(n) \
-                if np.ndim(labels) == 0 else torch.as_tensor(labels, dtype=torch.long)
+            y_all = (
+                torch.as_tensor(labels, dtype=torch.long).reshape(-1).expand(n)
+                if np.ndim(labels) == 0
+                else torch.as_tensor(labels, dtype=torch.long)
+            )
             if len(y_all) != n or (y_all < 0).any() or (y_all >= num_classes).any():
-                raise ValueError(f"labels must be classes in [0, {num_classes - 1}], one or n of them")
+                raise ValueError(
+                    f"labels must be classes in [0, {num_classes - 1}], one or n of them"
+                )
     elif labels is not None:
         raise ValueError("labels were given but the generator is not conditional")
     chunks = []
@@ -66,7 +71,7 @@ def generate(
             if y_all is None:
                 out = generator(z).to("cpu")
             else:
-                out = generator(z, y_all[start:start + b].to(device)).to("cpu")
+                out = generator(z, y_all[start : start + b].to(device)).to("cpu")
             chunks.append(decode(out) if decode is not None else out.clone())
     finally:
         generator.train(was_training)

@@ -31,10 +31,18 @@ from ganforge.io import append_jsonl, atomic_path, write_json
 from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_targets
 from ganforge.models import build_models, count_parameters
 from ganforge.training import checkpoint as ckpt
+from ganforge.training.lock import RunLock
 from ganforge.training.sampling import generate, pick_device
 
 STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
 SNAPSHOT_SAMPLES = 1000
+
+
+MAX_ROLLBACKS = 5
+
+
+class TrainingDiverged(FloatingPointError):
+    """A loss or weight became NaN/Inf and no rollback was possible or allowed."""
 
 
 class TrainingInterrupted(Exception):
@@ -61,7 +69,9 @@ def new_run_dir(cfg: TrainConfig, root: str | Path = "runs") -> Path:
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise ValueError(f"runs folder {str(root)!r} is a file")
-    numbers = [int(p.name[:5]) for p in root.glob("[0-9][0-9][0-9][0-9][0-9]-*")] if root.exists() else []
+    numbers = (
+        [int(p.name[:5]) for p in root.glob("[0-9][0-9][0-9][0-9][0-9]-*")] if root.exists() else []
+    )
     tag = Path(cfg.dataset).stem if Path(cfg.dataset).suffix else cfg.dataset
     return root / f"{max(numbers, default=0) + 1:05d}-{tag}-{cfg.loss}"
 
@@ -83,7 +93,9 @@ def prepare_run_dir(path: str | Path) -> Path:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise ValueError(f"output directory {str(path)!r} is not writable: {exc.strerror}") from None
+        raise ValueError(
+            f"output directory {str(path)!r} is not writable: {exc.strerror}"
+        ) from None
     return path
 
 
@@ -123,12 +135,16 @@ class Trainer:
         self.data_gen = torch.Generator().manual_seed(cfg.seed * 7919 + 1)
         self.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 7919 + 2)
         self.step = 0
+        self.lr_scale = 1.0
+        self.rollbacks = 0
+        self.rank, self.world_size = 0, 1
         self.best_score: float | None = None
         self.best_step: int | None = None
         self.run_dir: Path | None = None
         self._stop_signal: int | None = None
         self._fixed_noise = torch.randn(
-            (SNAPSHOT_SAMPLES, cfg.model.noise_dim), generator=torch.Generator().manual_seed(cfg.seed)
+            (SNAPSHOT_SAMPLES, cfg.model.noise_dim),
+            generator=torch.Generator().manual_seed(cfg.seed),
         ).mul_(cfg.noise_std)
         self._fixed_labels = (
             torch.arange(SNAPSHOT_SAMPLES) % cfg.model.num_classes if self.conditional else None
@@ -144,9 +160,7 @@ class Trainer:
         return torch.optim.RMSprop(params, lr=lr, foreach=True)
 
     @classmethod
-    def resume(
-        cls, run_dir: str | Path, steps: int | None = None, **kwargs: Any
-    ) -> Trainer:
+    def resume(cls, run_dir: str | Path, steps: int | None = None, **kwargs: Any) -> Trainer:
         """Continue the run in ``run_dir`` from its latest checkpoint (optionally to a new
         total number of ``steps``)."""
         state = ckpt.load_checkpoint(run_dir)
@@ -184,6 +198,7 @@ class Trainer:
             "codec": self.data.codec(),
             "best_score": self.best_score,
             "best_step": self.best_step,
+            "lr_scale": self.lr_scale,
             "params": {"G": count_parameters(self.G), "D": count_parameters(self.D)},
         }
         ckpt.save_checkpoint(path, tensors, meta)
@@ -205,6 +220,7 @@ class Trainer:
         if "rng/cuda" in state.tensors and self.device.type == "cuda":
             torch.cuda.set_rng_state(state.tensors["rng/cuda"], self.device)
         self.step = state.step
+        self.lr_scale = float(state.meta.get("lr_scale", 1.0))
         self.best_score = state.meta.get("best_score")
         self.best_step = state.meta.get("best_step")
 
@@ -226,8 +242,9 @@ class Trainer:
         """Uniform random class labels for G's conditional samples, or None."""
         if not self.conditional:
             return None
-        return torch.randint(self.cfg.model.num_classes, (batch,), generator=self.noise_gen,
-                             device=self.device)
+        return torch.randint(
+            self.cfg.model.num_classes, (batch,), generator=self.noise_gen, device=self.device
+        )
 
     def _gen(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return self.G(z) if y is None else self.G(z, y)
@@ -244,7 +261,10 @@ class Trainer:
         d_real, d_fake = self._disc(real, y), self._disc(fake, y)
         if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
             rt, ft = label_targets(
-                d_real.shape[0], cfg.label_smoothing, cfg.label_noise, self.noise_gen,
+                d_real.shape[0],
+                cfg.label_smoothing,
+                cfg.label_noise,
+                self.noise_gen,
                 device=self.device,
             )
         else:
@@ -305,98 +325,184 @@ class Trainer:
 
     def _set_learning_rates(self) -> None:
         if self.cfg.lr_schedule == "constant":
+            if self.lr_scale != 1.0:
+                self._apply_lr(1.0)
             return
         frac = self.step / self.cfg.steps
         if self.cfg.lr_schedule == "linear":
             factor = 1.0 - frac
         else:
             factor = 0.5 * (1.0 + math.cos(math.pi * frac))
+        self._apply_lr(factor)
+
+    def _apply_lr(self, factor: float) -> None:
         for opt, base in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
             for group in opt.param_groups:
-                group["lr"] = base * factor
+                group["lr"] = base * factor * self.lr_scale
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> RunResult:
         """Train to ``cfg.steps`` generator steps, writing the run directory as it goes."""
         cfg = self.cfg
         if self.run_dir is None:
-            self.run_dir = prepare_run_dir(cfg.out if cfg.out else new_run_dir(cfg))
-            write_json(self.run_dir / "config.json", cfg.to_dict())
-            self._snapshot()
+            target = Path(cfg.out) if cfg.out else new_run_dir(cfg)
+            self.run_dir = prepare_run_dir(target) if self.is_main else target
+            if self.is_main:
+                write_json(self.run_dir / "config.json", cfg.to_dict())
         run = self.run_dir
-        self.log(
-            f"run {run}\n"
-            f"G: {count_parameters(self.G):,} parameters | D: {count_parameters(self.D):,} "
-            f"parameters | {cfg.preset} on {cfg.dataset} | loss {cfg.loss} | device {self.device}"
-        )
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step",
-                       dynamic_ncols=True, file=sys.stderr)
-        acc = torch.zeros(len(STAT_NAMES), device=self.device)
-        count = 0
-        t_window, steps_window = time.perf_counter(), 0
-        warmup = cfg.steps // 5
-        with _SignalCatcher(self):
-            while self.step < cfg.steps:
-                self._set_learning_rates()
-                acc += self.train_step()
-                count += 1
-                steps_window += 1
-                if bar is not None:
-                    bar.update(1)
-                last = self.step == cfg.steps
-                if self.step % cfg.log_every == 0 or last:
-                    elapsed = time.perf_counter() - t_window
-                    row = self._log_row(acc / count, steps_window, elapsed)
-                    append_jsonl(run / "history.jsonl", row)
-                    if bar is not None:
-                        bar.set_postfix({"D": f"{row['loss/d']:.3f}", "G": f"{row['loss/g']:.3f}"},
-                                        refresh=False)
-                    if cfg.best_metric is None and self.loss.equilibrium is not None \
-                            and self.step > warmup:
-                        eq = self.loss.equilibrium
-                        self._consider_best(abs(row["d/real"] - eq) + abs(row["d/fake"] - eq), False)
-                    acc.zero_()
-                    count = 0
-                    t_window, steps_window = time.perf_counter(), 0
-                if cfg.best_metric is not None and self.step > warmup and (
-                    (cfg.eval_every and self.step % cfg.eval_every == 0) or last
-                ):
-                    self._evaluate_for_best()
-                if cfg.sample_every and (self.step % cfg.sample_every == 0 or last):
-                    self._snapshot()
-                if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or last:
-                    self._checkpoint()
-                if self._stop_signal is not None:
-                    path = self._checkpoint()
-                    if bar is not None:
-                        bar.close()
-                    raise TrainingInterrupted(self._stop_signal, path, run)
-        if bar is not None:
-            bar.close()
-        if self.best_step is None:  # no best rule applied: the final model is the best
-            self._copy_latest_to_best()
-        metrics = self.evaluate_final()
-        self._plots()
+        with RunLock(run, enabled=self.is_main):
+            if self.is_main and not (run / "samples" / "real.npz").exists():
+                self._snapshot()
+            self.log(
+                f"run {run}\n"
+                f"G: {count_parameters(self.G):,} parameters | D: {count_parameters(self.D):,} "
+                f"parameters | {cfg.preset} on {cfg.dataset} | loss {cfg.loss} | "
+                f"device {self.device}"
+            )
+            self._loop()
+            if self.is_main:
+                if self.best_step is None:  # no best rule applied: the final model is best
+                    self._copy_latest_to_best()
+                metrics = self.evaluate_final()
+                self._plots()
+            else:
+                metrics = {}
         return RunResult(run, metrics, self.step)
 
-    def _log_row(self, means: torch.Tensor, steps: int, elapsed: float) -> dict[str, Any]:
-        values = means.tolist()  # the one host synchronisation per log interval
+    def _loop(self) -> None:
+        cfg, run = self.cfg, self.run_dir
+        bar = None
+        if self.progress and self.is_main:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=cfg.steps,
+                initial=self.step,
+                desc="train",
+                unit="step",
+                dynamic_ncols=True,
+                file=sys.stderr,
+            )
+        # Per-step statistics stay on the device until the log interval (no host sync).
+        window = torch.empty((cfg.log_every, len(STAT_NAMES)), device=self.device)
+        count = 0
+        t_window, first_step = time.perf_counter(), self.step
+        warmup = cfg.steps // 5
+        try:
+            with _SignalCatcher(self):
+                while self.step < cfg.steps:
+                    self._set_learning_rates()
+                    window[count] = self.train_step()
+                    count += 1
+                    if bar is not None:
+                        bar.update(1)
+                    last = self.step == cfg.steps
+                    if count == cfg.log_every or last:
+                        row = self._log_row(
+                            window[:count], first_step, time.perf_counter() - t_window
+                        )
+                        count, t_window, first_step = 0, time.perf_counter(), self.step
+                        if row is None:  # diverged and rolled back
+                            if bar is not None:
+                                bar.n = self.step
+                            continue
+                        if self.is_main:
+                            append_jsonl(run / "history.jsonl", row)
+                        if bar is not None:
+                            bar.set_postfix(
+                                {"D": f"{row['loss/d']:.3f}", "G": f"{row['loss/g']:.3f}"},
+                                refresh=False,
+                            )
+                        if (
+                            cfg.best_metric is None
+                            and self.loss.equilibrium is not None
+                            and self.step > warmup
+                        ):
+                            eq = self.loss.equilibrium
+                            self._consider_best(abs(row["d/real"] - eq) + abs(row["d/fake"] - eq))
+                    if not self.is_main:
+                        pass
+                    elif (
+                        cfg.best_metric is not None
+                        and self.step > warmup
+                        and ((cfg.eval_every and self.step % cfg.eval_every == 0) or last)
+                    ):
+                        self._evaluate_for_best()
+                    if (
+                        self.is_main
+                        and cfg.sample_every
+                        and (self.step % cfg.sample_every == 0 or last)
+                    ):
+                        self._snapshot()
+                    if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or last:
+                        self._checkpoint()
+                    if self._stop_signal is not None:
+                        path = self._checkpoint()
+                        raise TrainingInterrupted(self._stop_signal, path, run)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _log_row(self, stats: torch.Tensor, first_step: int, elapsed: float) -> dict | None:
+        """Average a window of per-step statistics ``(n, len(STAT_NAMES))`` into a history
+        row; on NaN/Inf stop (or roll back) naming the exact step and term."""
+        values = stats.tolist()  # the one host synchronisation per log interval
+        for i, per_step in enumerate(values):
+            bad = [n for n, v in zip(STAT_NAMES, per_step, strict=True) if not math.isfinite(v)]
+            if bad:
+                return self._diverged(first_step + i + 1, ", ".join(bad))
+        if not self._weights_finite():
+            return self._diverged(self.step, "weights")
+        means = np.mean(values, axis=0).tolist()
         row: dict[str, Any] = {"step": self.step, "time": time.time()}
-        row.update(dict(zip(STAT_NAMES, values, strict=True)))
-        row["samples_per_s"] = steps * self.cfg.batch_size / max(elapsed, 1e-9)
+        row.update(dict(zip(STAT_NAMES, means, strict=True)))
+        row["samples_per_s"] = (
+            len(values) * self.cfg.batch_size * self.world_size / max(elapsed, 1e-9)
+        )
         row["lr/g"] = self.opt_g.param_groups[0]["lr"]
         row["lr/d"] = self.opt_d.param_groups[0]["lr"]
-        if not all(math.isfinite(v) for v in values):
-            bad = [n for n, v in zip(STAT_NAMES, values, strict=True) if not math.isfinite(v)]
-            raise FloatingPointError(
-                f"training diverged by step {self.step}: {', '.join(bad)} is NaN or infinite; "
-                f"the last good checkpoint is in {self.run_dir / 'checkpoints'}"
-            )
         return row
+
+    def _weights_finite(self) -> bool:
+        params = [p for m in (self.G, self.D) for p in m.parameters()]
+        norms = torch._foreach_norm(params)
+        return bool(torch.isfinite(torch.stack(norms)).all())
+
+    def _diverged(self, step: int, term: str) -> None:
+        folder = self.run_dir / "checkpoints"
+        latest = folder / "latest.safetensors"
+        if self.cfg.on_nan == "rollback" and latest.exists() and self.rollbacks < MAX_ROLLBACKS:
+            state = ckpt.load_checkpoint(latest)
+            self._load_state(state)
+            self.rollbacks += 1
+            self.lr_scale *= 0.5
+            self._set_learning_rates()
+            msg = (
+                f"{term} became NaN or infinite at step {step}; rolled back to step "
+                f"{self.step} and halved the learning rates (x{self.lr_scale:g})"
+            )
+            self.log(f"warning: {msg}")
+            if self.is_main:
+                append_jsonl(
+                    self.run_dir / "history.jsonl",
+                    {
+                        "step": self.step,
+                        "time": time.time(),
+                        "event": "rollback",
+                        "diverged_step": step,
+                        "term": term,
+                        "lr_scale": self.lr_scale,
+                    },
+                )
+            return None
+        where = (
+            f"the last good checkpoint is {latest}"
+            if latest.exists()
+            else "no checkpoint was written before it"
+        )
+        raise TrainingDiverged(
+            f"training diverged at step {step}: {term} became NaN or infinite; {where}"
+        )
 
     @property
     def sampling_generator(self) -> torch.nn.Module:
@@ -405,9 +511,15 @@ class Trainer:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` samples in native units from the sampling generator."""
-        return generate(self.sampling_generator, n, self.cfg.model.noise_dim, self.cfg.noise_std,
-                        seed=seed, decode=self.data.decode,
-                        num_classes=self.cfg.model.num_classes if self.conditional else 0)
+        return generate(
+            self.sampling_generator,
+            n,
+            self.cfg.model.noise_dim,
+            self.cfg.noise_std,
+            seed=seed,
+            decode=self.data.decode,
+            num_classes=self.cfg.model.num_classes if self.conditional else 0,
+        )
 
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:
         n = n or self.cfg.eval_samples
@@ -429,17 +541,27 @@ class Trainer:
         append_jsonl(self.run_dir / "history.jsonl", row)
         if value is not None:
             higher = METRIC_DIRECTIONS.get(name)
-            self._consider_best(-value if higher else value, True)
+            self._consider_best(-value if higher else value)
 
-    def _consider_best(self, score: float, _from_metric: bool) -> None:
+    def _consider_best(self, score: float) -> None:
         """Lower ``score`` is better; save ``best.safetensors`` on improvement."""
         if self.best_score is None or score < self.best_score:
             self.best_score, self.best_step = float(score), self.step
             self.save_checkpoint(self.run_dir / "checkpoints" / "best.safetensors")
 
+    @property
+    def is_main(self) -> bool:
+        """Only the rank-0 process logs and writes files."""
+        return self.rank == 0
+
     def _checkpoint(self) -> Path:
         folder = self.run_dir / "checkpoints"
         path = folder / f"step_{self.step:07d}.safetensors"
+        if not self.is_main:
+            return path
+        if not self._weights_finite():  # never replace a good checkpoint with a bad one
+            self._diverged(self.step, "weights")
+            return folder / "latest.safetensors"
         self.save_checkpoint(path)
         _link_replace(path, folder / "latest.safetensors")
         steps = sorted(folder.glob("step_*.safetensors"))
@@ -468,8 +590,10 @@ class Trainer:
         if self.data.kind == "lowdim" and dim <= 2 and not self.conditional:
             arrays.update(self._d_grid(dim))
         if not (self.run_dir / "samples" / "real.npz").exists():
-            _save_npz(self.run_dir / "samples" / "real.npz",
-                      real=self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345))
+            _save_npz(
+                self.run_dir / "samples" / "real.npz",
+                real=self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345),
+            )
         _save_npz(self.run_dir / "samples" / f"step_{self.step:07d}.npz", **arrays)
 
     @torch.inference_mode()
@@ -532,8 +656,13 @@ def _link_replace(src: Path, dst: Path) -> None:
 
 
 def _is_resolved(cfg: TrainConfig) -> bool:
-    return cfg.model is not None and cfg.n_critic is not None and cfg.lr_g is not None \
-        and cfg.preset is not None and cfg.eval_samples is not None
+    return (
+        cfg.model is not None
+        and cfg.n_critic is not None
+        and cfg.lr_g is not None
+        and cfg.preset is not None
+        and cfg.eval_samples is not None
+    )
 
 
 class _SignalCatcher:
@@ -560,6 +689,8 @@ class _SignalCatcher:
             signal.signal(sig, handler)
 
 
-def train(cfg: TrainConfig, progress: bool = False, log: Callable[[str], None] | None = None) -> RunResult:
+def train(
+    cfg: TrainConfig, progress: bool = False, log: Callable[[str], None] | None = None
+) -> RunResult:
     """Train a run from a config and return its directory and final metrics."""
     return Trainer(cfg, progress=progress, log=log).fit()
