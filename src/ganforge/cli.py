@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="batch norm in the discriminator",
     )
+    t.add_argument(
+        "--sync-batchnorm",
+        dest="sync_batchnorm",
+        action="store_true",
+        default=None,
+        help="with torchrun: batch-norm statistics over all processes",
+    )
     t.add_argument("--config", help="YAML or JSON file of options (flags override it)")
     t.add_argument(
         "--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint"
@@ -145,7 +152,7 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         if not isinstance(raw_model, dict):
             raise ValueError("'model' in the config file must be a mapping of model options")
         model = {str(k).replace("-", "_"): v for k, v in raw_model.items()}
-    for _, dest, _, _ in TRAIN_FLAGS:
+    for dest in [d for _, d, _, _ in TRAIN_FLAGS] + ["sync_batchnorm"]:
         if getattr(args, dest) is not None:
             values[dest] = getattr(args, dest)
     model_fields = [d for _, d, _, _ in MODEL_FLAGS] + ["g_batch_norm", "d_batch_norm"]
@@ -157,6 +164,15 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from ganforge.training.distributed import shutdown
+
+    try:
+        return _train(args)
+    finally:
+        shutdown()
+
+
+def _train(args: argparse.Namespace) -> int:
     from ganforge.config import resolve
     from ganforge.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
@@ -172,6 +188,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(cfg, progress=not args.quiet, log=log)
     try:
         result = trainer.fit()
+        if not trainer.is_main:
+            return 0
     except TrainingInterrupted as exc:
         print(f"ganforge: {exc}", file=sys.stderr)
         return 128 + exc.signum

@@ -89,9 +89,14 @@ class ModelConfig:
     conditional: Conditioning = "none"
     num_classes: int = 0
     embed_dim: int = 16
+    base_width: int = 64
+    spectral_norm: bool = False
 
     def __post_init__(self) -> None:
         _check_int("noise_dim", self.noise_dim)
+        _check_int("base_width", self.base_width)
+        if not isinstance(self.spectral_norm, bool):
+            raise TypeError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")
         _check_int("pack", self.pack)
         _check_literal("conditional", self.conditional, Conditioning)
         _check_int("num_classes", self.num_classes, minimum=0)
@@ -116,6 +121,7 @@ class TrainConfig:
 
     dataset: str = "ring8"
     data_dir: str | None = None
+    image_size: int | None = None
     preset: str | None = None
     model: ModelConfig | None = None
     loss: str = "nonsaturating"
@@ -144,6 +150,7 @@ class TrainConfig:
     device: Device = "auto"
     threads: int | None = None
     on_nan: OnNaN = "stop"
+    sync_batchnorm: bool = False
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -153,6 +160,7 @@ class TrainConfig:
             object.__setattr__(
                 self, "model", ModelConfig(**_known("model", ModelConfig, self.model))
             )
+        _check_int("image_size", self.image_size, minimum=4, allow_none=True)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
         _check_int("n_critic", self.n_critic, allow_none=True)
@@ -184,6 +192,8 @@ class TrainConfig:
         _check_literal("device", self.device, Device)
         _check_int("threads", self.threads, allow_none=True)
         _check_literal("on_nan", self.on_nan, OnNaN)
+        if not isinstance(self.sync_batchnorm, bool):
+            raise TypeError(f"sync_batchnorm must be true or false, got {self.sync_batchnorm!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -120,7 +120,10 @@ class Trainer:
         self.loss = get_loss(cfg.loss)
         if cfg.best_metric is not None and cfg.best_metric not in METRIC_DIRECTIONS:
             METRIC_DIRECTIONS.get(cfg.best_metric)  # raises with the list of metrics
-        self.device = pick_device(cfg.device)
+        from ganforge.training import distributed
+
+        self.dist = distributed.init_from_env(cfg.device)
+        self.device = distributed.device_for(self.dist, pick_device(cfg.device))
         self.data = build_dataset(cfg)
         self.conditional = cfg.model.conditional != "none"
 
@@ -129,15 +132,21 @@ class Trainer:
         set_threads(cfg.threads, count_parameters(self.G) + count_parameters(self.D), self.device)
         self.G.to(self.device)
         self.D.to(self.device)
+        if cfg.sync_batchnorm and self.dist.world_size > 1:
+            self.G = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+            self.D = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
+        if self.dist.world_size > 1:  # identical initial weights everywhere
+            distributed.broadcast_module(self.G)
+            distributed.broadcast_module(self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.lr_d)
-        self.data_gen = torch.Generator().manual_seed(cfg.seed * 7919 + 1)
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 7919 + 2)
+        self.rank, self.world_size = self.dist.rank, self.dist.world_size
+        self.data_gen = torch.Generator().manual_seed(self._rank_seed(1))
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(self._rank_seed(2))
         self.step = 0
         self.lr_scale = 1.0
         self.rollbacks = 0
-        self.rank, self.world_size = 0, 1
         self.best_score: float | None = None
         self.best_step: int | None = None
         self.run_dir: Path | None = None
@@ -153,6 +162,11 @@ class Trainer:
             self._load_state(_resume)
 
     # -- construction helpers -----------------------------------------------------------
+    def _rank_seed(self, stream: int, step: int = 0) -> int:
+        """Seed of RNG ``stream`` for this process; rank 0 of a fresh run matches a
+        single-process run, other ranks (and re-sharded resumes) get their own."""
+        return (self.cfg.seed * 7919 + stream + 1_000_003 * self.rank + 7_919_993 * step) % 2**63
+
     def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         params = [p for p in module.parameters() if p.requires_grad]
         if self.cfg.optimizer == "adam":
@@ -199,6 +213,7 @@ class Trainer:
             "best_score": self.best_score,
             "best_step": self.best_step,
             "lr_scale": self.lr_scale,
+            "world_size": self.world_size,
             "params": {"G": count_parameters(self.G), "D": count_parameters(self.D)},
         }
         ckpt.save_checkpoint(path, tensors, meta)
@@ -215,8 +230,13 @@ class Trainer:
                 ckpt.unflatten_optimizer(name, state.tensors, state.meta["optimizers"][name])
             )
         torch.set_rng_state(state.tensors["rng/torch"])
-        self.data_gen.set_state(state.tensors["rng/data"])
-        self.noise_gen.set_state(state.tensors["rng/noise"])
+        saved_world = int(state.meta.get("world_size", 1))
+        if self.world_size == 1 and saved_world == 1:
+            self.data_gen.set_state(state.tensors["rng/data"])
+            self.noise_gen.set_state(state.tensors["rng/noise"])
+        else:  # other processes' streams are not in the file: derive them from the step
+            self.data_gen.manual_seed(self._rank_seed(1, state.step))
+            self.noise_gen.manual_seed(self._rank_seed(2, state.step))
         if "rng/cuda" in state.tensors and self.device.type == "cuda":
             torch.cuda.set_rng_state(state.tensors["rng/cuda"], self.device)
         self.step = state.step
@@ -253,11 +273,18 @@ class Trainer:
         return self.D(x) if y is None else self.D(x, y)
 
     def d_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One discriminator/critic update. Returns detached (loss, D(real), D(fake))."""
-        cfg, loss = self.cfg, self.loss
+        """One discriminator/critic update on a fresh batch. Returns detached
+        ``(loss, D(real), D(fake))``."""
         real, y = self._real_batch()
+        return self.d_update(real, y, self._noise(self.cfg.batch_size))
+
+    def d_update(
+        self, real: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The D update on a given real batch ``(B, *shape)``, labels and noise ``(B, nz)``."""
+        cfg, loss = self.cfg, self.loss
         with torch.no_grad():
-            fake = self._gen(self._noise(cfg.batch_size), y)  # fakes share the real labels
+            fake = self._gen(z, y)  # conditional fakes share the real labels
         d_real, d_fake = self._disc(real, y), self._disc(fake, y)
         if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
             rt, ft = label_targets(
@@ -275,26 +302,39 @@ class Trainer:
             d_loss = d_loss + cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise_gen)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
+        self._sync_gradients(self.D)
         self.opt_d.step()
         if cfg.clip_value:
             clip_weights_(self.D, cfg.clip_value)
         return d_loss.detach(), d_real.detach(), d_fake.detach()
 
     def g_step(self) -> torch.Tensor:
-        """One generator update (D frozen). Returns the detached loss."""
+        """One generator update (D frozen) on fresh noise. Returns the detached loss."""
+        y = self._labels(self.cfg.batch_size)
+        return self.g_update(self._noise(self.cfg.batch_size), y)
+
+    def g_update(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """The G update for noise ``(B, nz)`` and labels; D's weights get no gradient."""
         self.D.requires_grad_(False)
         try:
-            y = self._labels(self.cfg.batch_size)
-            fake = self._gen(self._noise(self.cfg.batch_size), y)
+            fake = self._gen(z, y)
             g_loss = self.loss.g_loss(self._disc(fake, y))
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
+            self._sync_gradients(self.G)
             self.opt_g.step()
         finally:
             self.D.requires_grad_(True)
         if self.G_ema is not None:
             self._update_ema()
         return g_loss.detach()
+
+    def _sync_gradients(self, module: torch.nn.Module) -> None:
+        """Data parallelism: average gradients over all processes (no-op alone)."""
+        if self.world_size > 1:
+            from ganforge.training.distributed import average_gradients
+
+            average_gradients(module, self.world_size)
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -345,10 +385,7 @@ class Trainer:
         """Train to ``cfg.steps`` generator steps, writing the run directory as it goes."""
         cfg = self.cfg
         if self.run_dir is None:
-            target = Path(cfg.out) if cfg.out else new_run_dir(cfg)
-            self.run_dir = prepare_run_dir(target) if self.is_main else target
-            if self.is_main:
-                write_json(self.run_dir / "config.json", cfg.to_dict())
+            self.run_dir = self._create_run_dir()
         run = self.run_dir
         with RunLock(run, enabled=self.is_main):
             if self.is_main and not (run / "samples" / "real.npz").exists():
@@ -368,6 +405,28 @@ class Trainer:
             else:
                 metrics = {}
         return RunResult(run, metrics, self.step)
+
+    def _create_run_dir(self) -> Path:
+        """Rank 0 creates the run directory; with several processes, every rank learns
+        its path (or rank 0's error) by broadcast."""
+        result: list[Any] = [None]
+        if self.is_main:
+            try:
+                target = Path(self.cfg.out) if self.cfg.out else new_run_dir(self.cfg)
+                path = prepare_run_dir(target)
+                write_json(path / "config.json", self.cfg.to_dict())
+                result = [str(path)]
+            except ValueError as exc:
+                if self.world_size == 1:
+                    raise
+                result = [exc]
+        if self.world_size > 1:
+            import torch.distributed as dist
+
+            dist.broadcast_object_list(result, src=0)
+        if isinstance(result[0], Exception):
+            raise ValueError(str(result[0]))
+        return Path(result[0])
 
     def _loop(self) -> None:
         cfg, run = self.cfg, self.run_dir
@@ -492,6 +551,7 @@ class Trainer:
                         "diverged_step": step,
                         "term": term,
                         "lr_scale": self.lr_scale,
+                        "world_size": self.world_size,
                     },
                 )
             return None
@@ -562,8 +622,15 @@ class Trainer:
         if not self._weights_finite():  # never replace a good checkpoint with a bad one
             self._diverged(self.step, "weights")
             return folder / "latest.safetensors"
-        self.save_checkpoint(path)
-        _link_replace(path, folder / "latest.safetensors")
+        try:
+            self.save_checkpoint(path)
+            _link_replace(path, folder / "latest.safetensors")
+        except OSError as exc:
+            previous = folder / "latest.safetensors"
+            kept = f"; the previous checkpoint {previous} is intact" if previous.exists() else ""
+            raise ValueError(
+                f"could not write checkpoint {path}: {exc.strerror or exc}{kept}"
+            ) from None
         steps = sorted(folder.glob("step_*.safetensors"))
         for old in steps[: -self.cfg.keep_checkpoints]:
             old.unlink(missing_ok=True)

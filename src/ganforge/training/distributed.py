@@ -1,0 +1,90 @@
+"""Data-parallel training across processes and machines with ``torch.distributed``.
+
+Launch with ``torchrun --nproc_per_node N -m ganforge train ...`` (gloo on CPU, NCCL on
+GPU). Each process draws its own batch (per-rank seeds for data and noise), gradients are
+averaged over all processes after every backward — the averaging that
+``DistributedDataParallel`` performs — and only rank 0 logs and writes files. The
+all-reduce is explicit rather than through DDP's hooks because the WGAN-GP double
+backward and the generator step through a frozen discriminator do not fit those hooks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    backend: str | None = None
+
+
+def env_world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def init_from_env(device: str = "auto") -> DistInfo:
+    """Join the process group described by torchrun's environment variables.
+
+    Returns ``DistInfo()`` (single process) when ``WORLD_SIZE`` is unset or 1.
+    """
+    world = env_world_size()
+    if world <= 1:
+        return DistInfo()
+    if dist.is_initialized():
+        return DistInfo(
+            dist.get_rank(),
+            dist.get_world_size(),
+            int(os.environ.get("LOCAL_RANK", "0")),
+            dist.get_backend(),
+        )
+    use_cuda = device != "cpu" and torch.cuda.is_available()
+    backend = "nccl" if use_cuda else "gloo"
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group(backend=backend)
+    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank, backend)
+
+
+def device_for(info: DistInfo, device: torch.device) -> torch.device:
+    """Each process on a CUDA machine takes the GPU of its local rank."""
+    if device.type == "cuda" and info.world_size > 1:
+        return torch.device("cuda", info.local_rank)
+    return device
+
+
+def average_gradients(module: nn.Module, world_size: int) -> None:
+    """All-reduce (sum) every gradient of ``module`` in one flat buffer, then divide."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return
+    flat = torch._utils._flatten_dense_tensors(grads)
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    flat.div_(world_size)
+    for g, synced in zip(grads, torch._utils._unflatten_dense_tensors(flat, grads), strict=True):
+        g.copy_(synced)
+
+
+def broadcast_module(module: nn.Module, src: int = 0) -> None:
+    """Give every process rank ``src``'s parameters and buffers."""
+    with torch.no_grad():
+        for t in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(t.data, src)
+
+
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
