@@ -43,6 +43,7 @@ TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--best-metric", "best_metric", str, "choose the best model by this metric"),
     ("--device", "device", str, "auto, cpu or cuda"),
     ("--threads", "threads", int, "CPU threads (default: 1 for small models)"),
+    ("--image-size", "image_size", int, "resize images to this side in pixels (folders: 64)"),
     (
         "--on-nan",
         "on_nan",
@@ -62,6 +63,7 @@ MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--pack", "pack", int, "PacGAN: samples judged together by D"),
     ("--conditional", "conditional", str, "none, concat or projection (needs labels)"),
     ("--embed-dim", "embed_dim", int, "label embedding size for conditional G"),
+    ("--base-width", "base_width", int, "dcgan: channels of the largest feature maps"),
 ]
 
 
@@ -104,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="batch norm in the discriminator",
     )
+    g.add_argument(
+        "--spectral-norm",
+        dest="spectral_norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="spectral norm on the discriminator's layers (dcgan)",
+    )
     t.add_argument(
         "--sync-batchnorm",
         dest="sync_batchnorm",
@@ -121,7 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw samples from a trained generator")
     s.add_argument("source", metavar="RUN_OR_CHECKPOINT")
     s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
-    s.add_argument("--out", required=True, help="output file: .npy or .csv")
+    s.add_argument(
+        "--out",
+        required=True,
+        help="output file: .npy or .csv; for images a .png grid, a .npz or a folder/",
+    )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
@@ -155,7 +168,11 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     for dest in [d for _, d, _, _ in TRAIN_FLAGS] + ["sync_batchnorm"]:
         if getattr(args, dest) is not None:
             values[dest] = getattr(args, dest)
-    model_fields = [d for _, d, _, _ in MODEL_FLAGS] + ["g_batch_norm", "d_batch_norm"]
+    model_fields = [d for _, d, _, _ in MODEL_FLAGS] + [
+        "g_batch_norm",
+        "d_batch_norm",
+        "spectral_norm",
+    ]
     for dest in model_fields:
         if getattr(args, dest) is not None:
             model[dest] = getattr(args, dest)
@@ -227,13 +244,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ValueError(f"--n must be a positive integer, got {args.n}")
+    loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    if loaded.decoder.kind == "image":
+        return _sample_images(args, loaded)
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".npy", ".csv"):
         raise ValueError(f"--out must end in .npy or .csv, got {args.out!r}")
     if out.is_dir():
         raise ValueError(f"--out {args.out!r} is a directory")
-    loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
     samples = loaded.sample(args.n, seed=args.seed, label=args.label)
     with atomic_path(out) as tmp:
         if suffix == ".npy":
@@ -244,6 +263,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
         else:
             _write_csv(tmp, samples, loaded.decoder.columns)
     print(f"wrote {args.n} samples of shape {tuple(samples.shape[1:])} to {out}", file=sys.stderr)
+    return 0
+
+
+def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
+    """Image runs: ``--out`` a .png grid, a .npz (``images``, ``labels``) or a folder."""
+    import numpy as np
+
+    from ganforge.images import write_samples
+
+    images = loaded.sample(args.n, seed=args.seed, label=args.label)
+    labels = None
+    model = loaded.config.model
+    if model.conditional != "none":
+        labels = (
+            np.full(args.n, args.label)
+            if args.label is not None
+            else (np.arange(args.n) % model.num_classes)
+        )
+    print(f"wrote {write_samples(args.out, images, labels)}", file=sys.stderr)
     return 0
 
 

@@ -126,7 +126,11 @@ def plot_samples(run: Path) -> list[Path]:
         return []
     with np.load(real_file, allow_pickle=False) as f:
         real = f["real"]
-    if real.ndim > 2:  # images and other kinds draw their own figures
+    if real.ndim == 4 and real.dtype == np.uint8:  # images: PNG grids and a GIF
+        from ganforge.images import plot_image_run
+
+        return plot_image_run(run)
+    if real.ndim > 2:  # other kinds draw their own figures
         return []
     plt = _pyplot()
     eq = _equilibrium(run)

@@ -37,13 +37,19 @@ def dataset_info(name: str) -> DatasetInfo:
     """The registry entry for ``name``, or a table entry when ``name`` is a file path."""
     if name in DATASETS:
         return DATASETS.get(name)
+    from ganforge.data.images import image_path_info
+
+    image_info = image_path_info(name)
+    if image_info is not None:
+        return image_info
     if Path(name).suffix.lower() in TABLE_SUFFIXES or Path(name).exists():
         if Path(name).suffix.lower() not in TABLE_SUFFIXES:
             raise ValueError(f"data file {name!r} must end in .csv or .npy")
         return _table_info(name)
     raise ValueError(
         f"unknown dataset {name!r}; choose one of: {', '.join(list_datasets())}, "
-        "or give a path to a .csv or .npy file"
+        "or give a path to a .csv or .npy file, an image folder, a folder of MNIST-format "
+        "IDX files or a Keras-style .npz"
     )
 
 
@@ -82,6 +88,18 @@ def _register_builtins() -> None:
         ),
     ):
         register_dataset(info)
+    _register_images()
+
+
+def _register_images() -> None:
+    from ganforge.data import images
+    from ganforge.data.base import register_codec_decoder
+    from ganforge.evaluation import register_evaluator
+
+    for info in images.builtin_infos():
+        register_dataset(info)
+    register_codec_decoder("image", images.ImageDecoder)
+    register_evaluator("image", images.evaluate_image_samples)
 
 
 _register_builtins()

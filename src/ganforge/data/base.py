@@ -112,5 +112,19 @@ class DatasetInfo:
     num_classes: int | None = None
 
 
+#: data kind -> ``codec -> Dataset`` for kinds whose native form is not ``x * std + mean``.
+CODEC_DECODERS: dict[str, Any] = {}
+
+
+def register_codec_decoder(kind: str, factory: Any) -> None:
+    """Let checkpoints of data ``kind`` decode with ``factory(codec) -> Dataset``."""
+    if not callable(factory):
+        raise TypeError(f"codec decoder for {kind!r} must be callable")
+    if kind in CODEC_DECODERS:
+        raise ValueError(f"a codec decoder for kind {kind!r} is already registered")
+    CODEC_DECODERS[kind] = factory
+
+
 def decoder_from_codec(codec: dict[str, Any]) -> Dataset:
-    return Decoder(codec)
+    factory = CODEC_DECODERS.get(codec.get("kind", "lowdim"))
+    return factory(codec) if factory is not None else Decoder(codec)

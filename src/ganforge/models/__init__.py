@@ -220,6 +220,45 @@ def _register_builtins() -> None:
         ),
     ):
         register_preset(p)
+    _register_image_models()
+
+
+def _register_image_models() -> None:
+    from ganforge.models.dcgan import build_dcgan
+
+    register_model("dcgan", build_dcgan)
+    for p in (
+        Preset(
+            "dcgan",
+            ModelConfig(
+                arch="dcgan",
+                noise_dim=100,
+                base_width=64,
+                g_activation="relu",
+                d_activation="leaky_relu",
+                g_batch_norm=True,
+                d_batch_norm=False,
+            ),
+            "DCGAN for 28/32 px: dense 100 -> 7x7x128 (28 px) or 4x4x256 (32 px), stride-2 "
+            "transposed convs with batch norm + ReLU, tanh; D strided convs 64/128(/256) "
+            "with LeakyReLU(0.2)",
+        ),
+        Preset(
+            "dcgan64",
+            ModelConfig(
+                arch="dcgan",
+                noise_dim=100,
+                base_width=128,
+                g_activation="leaky_relu",
+                d_activation="leaky_relu",
+                g_batch_norm=True,
+                d_batch_norm=True,
+            ),
+            "classic 64x64x3 DCGAN: dense 100 -> 4x4x1024, transposed convs 512/256/128 with "
+            "batch norm + LeakyReLU(0.2), tanh to 3 channels; mirrored D 128/256/512/1024",
+        ),
+    ):
+        register_preset(p)
 
 
 _register_builtins()

@@ -36,6 +36,7 @@ from ganforge.training.sampling import generate, pick_device
 
 STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
 SNAPSHOT_SAMPLES = 1000
+IMAGE_SNAPSHOT_SAMPLES = 100  # a 10 x 10 grid per snapshot
 
 
 MAX_ROLLBACKS = 5
@@ -646,22 +647,27 @@ class Trainer:
             g = self.sampling_generator
             was = g.training
             g.eval()
-            z = self._fixed_noise.to(self.device)
-            y = None if self._fixed_labels is None else self._fixed_labels.to(self.device)
+            n = IMAGE_SNAPSHOT_SAMPLES if self.data.kind == "image" else SNAPSHOT_SAMPLES
+            z = self._fixed_noise[:n].to(self.device)
+            y = None if self._fixed_labels is None else self._fixed_labels[:n].to(self.device)
             fake = self.data.decode((g(z) if y is None else g(z, y)).cpu())
             g.train(was)
         arrays: dict[str, np.ndarray] = {"fake": fake}
         if self._fixed_labels is not None:
-            arrays["labels"] = self._fixed_labels.numpy()
+            arrays["labels"] = self._fixed_labels[:n].numpy()
         dim = int(np.prod(self.data.shape))
         if self.data.kind == "lowdim" and dim <= 2 and not self.conditional:
             arrays.update(self._d_grid(dim))
         if not (self.run_dir / "samples" / "real.npz").exists():
             _save_npz(
                 self.run_dir / "samples" / "real.npz",
-                real=self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345),
+                real=self.data.sample_real(n, seed=12345),
             )
         _save_npz(self.run_dir / "samples" / f"step_{self.step:07d}.npz", **arrays)
+        if self.data.kind == "image":
+            from ganforge.images import save_grid
+
+            save_grid(fake, self.run_dir / "samples" / f"step_{self.step:07d}.png")
 
     @torch.inference_mode()
     def _d_grid(self, dim: int) -> dict[str, np.ndarray]:
