@@ -389,6 +389,10 @@ class Trainer:
             self.run_dir = self._create_run_dir()
         run = self.run_dir
         with RunLock(run, enabled=self.is_main):
+            if self.is_main:  # temp files of a process killed mid-write; we hold the lock
+                for pattern in ("checkpoints/.*.tmp", "samples/.*.tmp", "plots/.*.tmp", ".*.tmp"):
+                    for leftover in run.glob(pattern):
+                        leftover.unlink(missing_ok=True)
             if self.is_main and not (run / "samples" / "real.npz").exists():
                 self._snapshot()
             self.log(
@@ -608,7 +612,7 @@ class Trainer:
         """Lower ``score`` is better; save ``best.safetensors`` on improvement."""
         if self.best_score is None or score < self.best_score:
             self.best_score, self.best_step = float(score), self.step
-            self.save_checkpoint(self.run_dir / "checkpoints" / "best.safetensors")
+            self._write_checkpoint(self.run_dir / "checkpoints" / "best.safetensors")
 
     @property
     def is_main(self) -> bool:
@@ -623,19 +627,25 @@ class Trainer:
         if not self._weights_finite():  # never replace a good checkpoint with a bad one
             self._diverged(self.step, "weights")
             return folder / "latest.safetensors"
-        try:
-            self.save_checkpoint(path)
-            _link_replace(path, folder / "latest.safetensors")
-        except OSError as exc:
-            previous = folder / "latest.safetensors"
-            kept = f"; the previous checkpoint {previous} is intact" if previous.exists() else ""
-            raise ValueError(
-                f"could not write checkpoint {path}: {exc.strerror or exc}{kept}"
-            ) from None
+        self._write_checkpoint(path, link_latest=True)
         steps = sorted(folder.glob("step_*.safetensors"))
         for old in steps[: -self.cfg.keep_checkpoints]:
             old.unlink(missing_ok=True)
         return path
+
+    def _write_checkpoint(self, path: Path, link_latest: bool = False) -> None:
+        """Save (and optionally make it ``latest``); a failing write (full disk, lost
+        permission) becomes one clear error while the previous files stay intact."""
+        latest = path.parent / "latest.safetensors"
+        try:
+            self.save_checkpoint(path)
+            if link_latest:
+                _link_replace(path, latest)
+        except OSError as exc:
+            kept = f"; the previous checkpoint {latest} is intact" if latest.exists() else ""
+            raise ValueError(
+                f"could not write checkpoint {path}: {exc.strerror or exc}{kept}"
+            ) from None
 
     def _copy_latest_to_best(self) -> None:
         folder = self.run_dir / "checkpoints"
