@@ -1,0 +1,188 @@
+"""Numeric tables from CSV and NPY: optional header, standardised for training, decoded
+back to original units, and every malformed file rejected with a ValueError naming it."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge.data import dataset_info, decoder_from_codec
+from ganforge.data.tabular import TableDataset, read_numeric_csv
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_csv_with_header(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", "height,weight\n1.5,60\n1.7,80\n1.9,70\n")
+    values, header = read_numeric_csv(path)
+    assert header == ["height", "weight"]
+    np.testing.assert_array_equal(values, [[1.5, 60], [1.7, 80], [1.9, 70]])
+    ds = TableDataset(path)
+    assert ds.columns == ["height", "weight"] and ds.shape == (2,)
+
+
+def test_csv_without_header(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", "1,2\n3,4\n5,6\n")
+    values, header = read_numeric_csv(path)
+    assert header is None
+    np.testing.assert_array_equal(values, [[1, 2], [3, 4], [5, 6]])
+    assert TableDataset(path).columns == ["x1", "x2"]
+
+
+def test_csv_with_byte_order_mark_and_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffa,b\n1,2\n\n3,4\n".encode())
+    values, header = read_numeric_csv(path)
+    assert header == ["a", "b"]
+    np.testing.assert_array_equal(values, [[1, 2], [3, 4]])
+
+
+def test_columns_are_standardised_for_training_and_decoded_to_original_units(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(0)
+    data = np.stack([rng.normal(100, 5, 500), rng.normal(0.001, 1e-4, 500)], axis=1)
+    path = tmp_path / "t.csv"
+    path.write_text("big,small\n" + "\n".join(f"{a:.17g},{b:.17g}" for a, b in data) + "\n")
+    ds = TableDataset(path)
+    np.testing.assert_allclose(ds.mean, data.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(ds.std, data.std(0), rtol=1e-12)
+
+    encoded = ds.encode(data)
+    np.testing.assert_allclose(encoded.mean(0).numpy(), 0.0, atol=1e-5)
+    np.testing.assert_allclose(encoded.std(0, unbiased=False).numpy(), 1.0, atol=1e-5)
+
+    x, labels = ds.sample_batch(4000, torch.Generator().manual_seed(0))
+    assert labels is None and x.dtype == torch.float32 and x.shape == (4000, 2)
+    native = ds.decode(x)
+    # every batch row is a row of the file, in original units after decoding
+    nearest = np.abs(native[:, None, :] - data[None]).max(-1).min(1)
+    assert nearest.max() < 1e-4 * np.abs(data).max()
+    # a unit step in model space is one column std in native units
+    one = ds.decode(torch.ones(1, 2)) - ds.decode(torch.zeros(1, 2))
+    np.testing.assert_allclose(one[0], data.std(0), rtol=1e-6)
+    np.testing.assert_allclose(ds.decode(torch.zeros(1, 2))[0], data.mean(0), rtol=1e-6)
+
+
+def test_codec_decodes_without_the_data(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", "a,b\n1,100\n2,300\n3,200\n")
+    ds = TableDataset(path)
+    decoder = decoder_from_codec(ds.codec())
+    z = torch.randn(10, 2)
+    np.testing.assert_array_equal(decoder.decode(z), ds.decode(z))
+    assert decoder.columns == ["a", "b"]
+
+
+def test_constant_column_stays_constant(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", "a,b\n1,7\n2,7\n3,7\n")
+    ds = TableDataset(path)
+    assert np.isfinite(ds.encode(ds.values).numpy()).all()
+    np.testing.assert_allclose(ds.decode(torch.zeros(2, 2))[:, 1], 7.0)
+
+
+def test_real_samples_are_rows_of_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", "1,2\n3,4\n5,6\n")
+    rows = TableDataset(path).sample_real(50, seed=0)
+    assert {tuple(r) for r in rows.tolist()} <= {(1, 2), (3, 4), (5, 6)}
+
+
+def test_npy_two_and_one_dimensional(tmp_path: Path) -> None:
+    arr = np.arange(12, dtype=np.int32).reshape(6, 2)
+    np.save(tmp_path / "a.npy", arr)
+    ds = TableDataset(tmp_path / "a.npy")
+    assert ds.shape == (2,) and ds.columns == ["x1", "x2"]
+    np.testing.assert_array_equal(ds.values, arr.astype(float))
+    np.save(tmp_path / "b.npy", np.array([1.0, 2.0, 4.0]))
+    assert TableDataset(tmp_path / "b.npy").shape == (1,)
+
+
+def test_a_table_path_is_a_dataset_name(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", "1,2\n3,4\n")
+    info = dataset_info(str(path))
+    assert info.default_preset == "mlp-tabular"
+    assert isinstance(info.factory(None), TableDataset)
+
+
+# -- malformed files ------------------------------------------------------------------------
+
+BAD_CSV = [
+    ("text.csv", "a,b\n1,2\n3,abc\n", r"row 3, column 'b' is not a number: 'abc'"),
+    ("text_noheader.csv", "1,2\n3,4\n5,x\n", r"row 3, column '2' is not a number"),
+    ("nan.csv", "a,b\n1,2\n3,nan\n", r"row 3, column 'b' is not finite"),
+    ("inf.csv", "a,b\n1,inf\n3,4\n", r"row 2, column 'b' is not finite"),
+    ("nan_first.csv", "nan,1\n2,3\n", r"row 1, column '1' is not finite"),
+    ("empty_cell.csv", "a,b\n1,\n3,4\n", r"row 2, column 'b' is not a number"),
+    ("ragged.csv", "a,b\n1,2\n3\n", r"row 3 has 1 columns, expected 2"),
+    ("empty.csv", "", r"empty"),
+    ("blank.csv", "\n \n", r"empty"),
+    ("header_only.csv", "a,b\n", r"no data rows"),
+    ("one_row.csv", "a,b\n1,2\n", r"at least 2 rows"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "message"), BAD_CSV, ids=[c[0] for c in BAD_CSV])
+def test_bad_csv_files_are_rejected(tmp_path: Path, name: str, text: str, message: str) -> None:
+    path = _write(tmp_path / name, text)
+    with pytest.raises(ValueError, match=message) as info:
+        TableDataset(path)
+    assert name in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def _npy(path: Path, arr: np.ndarray) -> Path:
+    np.save(path, arr)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: _npy(p, np.array([[1.0, np.nan], [2.0, 3.0]])), "row 1, column 2 is not finite"),
+        (lambda p: _npy(p, np.zeros((0, 3))), "empty"),
+        (lambda p: _npy(p, np.zeros((2, 2, 2))), "1-D or 2-D"),
+        (lambda p: _npy(p, np.array([["a", "b"], ["c", "d"]])), "numeric"),
+        (lambda p: _npy(p, np.array([1 + 2j, 3j])), "numeric"),
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(b"not an npy file at all"), "not a numeric .npy"),
+    ],
+    ids=["nan", "no-rows", "3d", "strings", "complex", "empty-file", "garbage"],
+)
+def test_bad_npy_files_are_rejected(tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "bad.npy"
+    make(path)
+    with pytest.raises(ValueError, match=message):
+        TableDataset(path)
+
+
+def test_pickled_npy_is_refused_without_running_it(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.npy"
+    np.save(path, np.array([Evil(), Evil()], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError):
+        TableDataset(path)
+    assert not marker.exists()
+    pickle.loads(pickle.dumps(Evil())).close()  # the payload is real: unpickling runs it
+    assert marker.exists()
+
+
+def test_missing_directory_and_wrong_suffix(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        TableDataset(tmp_path / "missing.csv")
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(ValueError, match="is a directory"):
+        TableDataset(tmp_path / "d.csv")
+    _write(tmp_path / "t.txt", "1,2\n3,4\n")
+    with pytest.raises(ValueError, match=r"\.csv or \.npy"):
+        dataset_info(str(tmp_path / "t.txt"))
