@@ -301,7 +301,7 @@ def evaluate_images(
     fake_stats = feature_statistics(fake.features, name="fake features")
     if fake_stats.dim != ref.stats.dim:
         raise ValueError(
-            f"real statistics have {ref.stats.dim} dimensions but extractor "
+            f"real features have {ref.stats.dim} dimensions but extractor "
             f"{ext.name!r} gives {fake_stats.dim}"
         )
     n_real = int(ref.features.shape[0]) if ref.features is not None else int(ref.stats.n)

@@ -44,10 +44,15 @@ def _sq_norms(x: Any) -> Any:
     return (x * x).sum(dim=1)
 
 
-def _distances(a: Any, a_sq: Any, b: Any, b_sq: Any) -> Any:
-    """Euclidean distances (len(a), len(b)) via |a|^2 + |b|^2 - 2 a.b, clipped at 0."""
-    d2 = a_sq[:, None] + b_sq[None, :] - 2.0 * (a @ b.T)
-    return d2.clamp_(min=0.0).sqrt_()
+def _sq_distances(a: Any, a_sq: Any, b: Any, b_sq: Any) -> Any:
+    """Squared Euclidean distances (len(a), len(b)) via |a|^2 + |b|^2 - 2 a.b, >= 0.
+
+    Comparisons ``d < r`` are done on squares (same order, no square roots).
+    """
+    import torch
+
+    d2 = torch.addmm(a_sq[:, None] + b_sq[None, :], a, b.T, beta=1.0, alpha=-2.0)
+    return d2.clamp_(min=0.0)
 
 
 def knn_radii(features: Any, k: int = 5, max_block: int = DEFAULT_MAX_BLOCK) -> np.ndarray:
@@ -62,17 +67,18 @@ def knn_radii(features: Any, k: int = 5, max_block: int = DEFAULT_MAX_BLOCK) -> 
         raise ValueError(f"k must be an integer in [1, {x.shape[0] - 1}], got {k!r}")
     with torch.inference_mode():
         t = _torch_features(x, torch.float64)
-        return _radii(t, _sq_norms(t), k, max_block).numpy()
+        return _sq_radii(t, _sq_norms(t), k, max_block).sqrt().numpy()
 
 
-def _radii(t: Any, t_sq: Any, k: int, max_block: int) -> Any:
+def _sq_radii(t: Any, t_sq: Any, k: int, max_block: int) -> Any:
+    """Squared k-NN radii, block by block with a partial sort (top-k) per row."""
     import torch
 
     out = torch.empty(t.shape[0], dtype=t.dtype)
     for rows in _row_blocks(t.shape[0], t.shape[0], max_block):
-        d = _distances(t[rows], t_sq[rows], t, t_sq)
+        d2 = _sq_distances(t[rows], t_sq[rows], t, t_sq)
         # self sits at distance ~0, so the (k+1)-th smallest is the k-th neighbour
-        out[rows] = torch.kthvalue(d, k + 1, dim=1).values
+        out[rows] = torch.topk(d2, k + 1, dim=1, largest=False, sorted=True).values[:, k]
     return out
 
 
@@ -120,18 +126,18 @@ def prdc(
         xt = _torch_features(x, dtypes[precision])
         yt = _torch_features(y, dtypes[precision])
         x_sq, y_sq = _sq_norms(xt), _sq_norms(yt)
-        real_r = _radii(xt, x_sq, k, max_block)  # (N,)
-        fake_r = _radii(yt, y_sq, k, max_block)  # (M,)
+        real_r2 = _sq_radii(xt, x_sq, k, max_block)  # (N,) squared radii
+        fake_r2 = _sq_radii(yt, y_sq, k, max_block)  # (M,)
 
         counts = torch.zeros(m, dtype=torch.int64)  # real balls containing each fake
         real_in_fake = torch.zeros(n, dtype=torch.bool)  # recall
         covered = torch.zeros(n, dtype=torch.bool)  # coverage
         for rows in _row_blocks(n, m, max_block):
-            d = _distances(xt[rows], x_sq[rows], yt, y_sq)  # (B, M)
-            inside_real = d < real_r[rows, None]
+            d2 = _sq_distances(xt[rows], x_sq[rows], yt, y_sq)  # (B, M)
+            inside_real = d2 < real_r2[rows, None]
             counts += inside_real.sum(dim=0)
             covered[rows] = inside_real.any(dim=1)
-            real_in_fake[rows] = (d < fake_r[None, :]).any(dim=1)
+            real_in_fake[rows] = (d2 < fake_r2[None, :]).any(dim=1)
 
     return {
         "precision": float((counts > 0).double().mean()),
