@@ -199,15 +199,16 @@ def load_keras_npz(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     try:
         with np.load(path, allow_pickle=False) as f:
-            if f"x_{key}" not in f.files or f"y_{key}" not in f.files:
-                raise ValueError(
-                    f"{str(path)!r} has no x_{key}/y_{key} arrays (found {', '.join(f.files)})"
-                )
-            x, y = f[f"x_{key}"], f[f"y_{key}"]
+            names = list(f.files)
+            found = f"x_{key}" in names and f"y_{key}" in names
+            if found:
+                x, y = f[f"x_{key}"], f[f"y_{key}"]
     except FileNotFoundError:
         raise ValueError(f"file {str(path)!r} does not exist") from None
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{str(path)!r} is not a readable .npz file: {exc}") from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{str(path)!r} is not a readable .npz of arrays: {exc}") from None
+    if not found:
+        raise ValueError(f"{str(path)!r} has no x_{key}/y_{key} arrays (found {', '.join(names)})")
     if x.ndim != 3 or x.dtype != np.uint8 or y.shape != (len(x),):
         raise ValueError(
             f"{str(path)!r} must hold uint8 images (N, H, W) and labels (N,), got "
@@ -829,7 +830,7 @@ def builtin_infos() -> list[DatasetInfo]:
 
 #: Fixed sample cap of FID/KID/PRDC (mode counting of stacked data uses every sample).
 FEATURE_METRIC_CAP = 10_000
-PIXEL_SIZE = 16
+PIXEL_SIZE = 8  # pixel features: 8x8 (64-d grey, 192-d RGB) keep sqrtm cheap
 
 
 def _extractor_for(dataset: Any) -> tuple[Any, str]:
@@ -909,7 +910,7 @@ def evaluate_image_samples(dataset: Any, fake: np.ndarray, n: int, seed: int = 0
     class statistics with a classifier) of uint8 ``fake`` against ``n`` real images, with
     the same numbers for a second real sample as ``real_vs_real``. Extractor:
     ``fashion-cnn`` for 28x28 greyscale data, ``fashion-cnn`` per channel for stacked
-    data, else pixels (downsampled to 16x16). Stacked data also get ``modes_covered`` and
+    data, else pixels (downsampled to 8x8). Stacked data also get ``modes_covered`` and
     ``reverse_kl`` over the 1000 label triples from every sample."""
     try:
         from ganforge.metrics.image_eval import evaluate_images
