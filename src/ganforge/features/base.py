@@ -89,6 +89,8 @@ class FeatureExtractor:
         num_classes: C of the class probabilities, or ``None`` without a classifier.
         input_size: (H, W) the network needs; other sizes are resized bilinearly.
         channels: channels the network needs (1 or 3); ``None`` accepts any.
+        forward_batch: images per network forward pass, fixed so that results do
+            not depend on the caller's batch size; ``None`` runs batches as given.
     """
 
     name: str = "extractor"
@@ -96,6 +98,7 @@ class FeatureExtractor:
     num_classes: int | None = None
     input_size: tuple[int, int] | None = None
     channels: int | None = None
+    forward_batch: int | None = None
 
     def forward(
         self, x: torch.Tensor, with_probs: bool
@@ -147,7 +150,11 @@ class FeatureExtractor:
 
         Args:
             images: uint8 in [0, 255] or float in [-1, 1]; converted batch by batch.
-            batch_size: images per forward pass (does not change the result).
+            batch_size: images converted per step; it does not change the result:
+                extractors with a ``forward_batch`` run the network on chunks of
+                exactly that many images (the last one zero-padded), because
+                float32 kernels pick different algorithms for different batch
+                sizes and would otherwise move features by ~1e-6.
             with_probs: also return class probabilities; default: when available.
 
         Returns:
@@ -164,13 +171,34 @@ class FeatureExtractor:
             raise ValueError("images is empty")
         feats: list[np.ndarray] = []
         probs: list[np.ndarray] = []
+
+        def run(x: torch.Tensor, keep: int) -> None:
+            f, logits = self.forward(x, with_probs)
+            feats.append(f[:keep].reshape(keep, -1).float().numpy())
+            if with_probs:
+                probs.append(torch.softmax(logits[:keep].double(), dim=1).float().numpy())
+
+        fb = self.forward_batch
+        pending: list[torch.Tensor] = []
+        n_pending = 0
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 x = self.prepare(to_float_images(images[start : start + batch_size]))
-                f, logits = self.forward(x, with_probs)
-                feats.append(f.reshape(f.shape[0], -1).float().numpy())
-                if with_probs:
-                    probs.append(torch.softmax(logits.double(), dim=1).float().numpy())
+                if fb is None:
+                    run(x, len(x))
+                    continue
+                # Re-chunk the stream into forward passes of exactly ``fb`` images,
+                # whatever ``batch_size`` is: same kernels, same numbers.
+                pending.append(x)
+                n_pending += len(x)
+                while n_pending >= fb:
+                    buf = torch.cat(pending)
+                    run(buf[:fb], fb)
+                    pending, n_pending = [buf[fb:]], n_pending - fb
+            if fb is not None and n_pending:
+                buf = torch.cat(pending)
+                pad = buf.new_zeros((fb - n_pending, *buf.shape[1:]))
+                run(torch.cat([buf, pad]), n_pending)
         out = np.concatenate(feats)
         if out.shape[1] != self.feature_dim and self.feature_dim:
             raise ValueError(
@@ -191,14 +219,11 @@ class CNNExtractor(FeatureExtractor):
     """The shipped :class:`~ganforge.features.cnn.MnistCNN` classifiers (28x28 greyscale).
 
     Features: the 128-d penultimate layer. Probabilities: its 10-way softmax.
-    The network runs in float64: it is small enough that this costs little, and it
-    makes the features independent of the batch size to ~1e-12 (float32 convolution
-    kernels pick different algorithms for different batch sizes, which moves features
-    by ~1e-6).
     """
 
     input_size = (28, 28)
     channels = 1
+    forward_batch = 250
 
     def __init__(self, name: str, weights: str | os.PathLike[str]) -> None:
         from ganforge.features.cnn import FEATURE_DIM, load_cnn
@@ -206,12 +231,11 @@ class CNNExtractor(FeatureExtractor):
         self.name = name
         self.weights = Path(weights)
         self.model, self.metadata = load_cnn(self.weights)
-        self.model.double()
         self.feature_dim = FEATURE_DIM
         self.num_classes = self.model.num_classes
 
     def forward(self, x: torch.Tensor, with_probs: bool = True) -> tuple[torch.Tensor, Any]:
-        return self.model(x.double())
+        return self.model(x)
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
@@ -238,7 +262,8 @@ class ModuleExtractor(FeatureExtractor):
     The module receives (B, C, H, W) float32 in [-1, 1] (resized to ``input_size``
     and expanded to ``channels`` if given) and returns either features (B, D) or a
     tuple ``(features (B, D), logits (B, C))``; pass ``num_classes`` in the latter case
-    to expose probabilities (softmax of the logits).
+    to expose probabilities (softmax of the logits). The module runs on chunks of
+    ``forward_batch`` images (default 128; ``None`` for the caller's batches).
     """
 
     def __init__(
@@ -248,6 +273,7 @@ class ModuleExtractor(FeatureExtractor):
         input_size: tuple[int, int] | None = None,
         channels: int | None = None,
         num_classes: int | None = None,
+        forward_batch: int | None = 128,
     ) -> None:
         if not isinstance(module, nn.Module):
             raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
@@ -256,6 +282,7 @@ class ModuleExtractor(FeatureExtractor):
         self.input_size = tuple(input_size) if input_size is not None else None  # type: ignore[assignment]
         self.channels = channels
         self.num_classes = num_classes
+        self.forward_batch = forward_batch
         self.feature_dim = 0
 
     def forward(self, x: torch.Tensor, with_probs: bool = False) -> tuple[torch.Tensor, Any]:
@@ -300,6 +327,7 @@ class InceptionExtractor(FeatureExtractor):
 
     input_size = (299, 299)
     channels = 3
+    forward_batch = 32
 
     def __init__(self, path: str | os.PathLike[str] | None = None, probs: bool = False) -> None:
         self.name = "inception"

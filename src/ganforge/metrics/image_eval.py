@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,11 +252,14 @@ def evaluate_images(
         ``density``, ``coverage``; with a classifier extractor also
         ``classifier_score``, ``classifier_score_std``, ``modes_covered``,
         ``mode_kl`` (KL of the predicted-class histogram to uniform) and the real
-        set's ``real_classifier_score`` when known; plus ``protocol``.
+        set's ``real_classifier_score`` when known; plus ``protocol`` and
+        ``seconds`` (wall time per stage: ``real`` = loading/extracting the reference).
     """
     from ganforge.features import get_extractor
     from ganforge.metrics.fid import load_statistics
 
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
     ext = get_extractor(extractor, **(extractor_kwargs or {}))
     if n is not None and (not isinstance(n, int) or n < 2):
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
@@ -297,7 +301,10 @@ def evaluate_images(
         ref = ReferenceSet(out.features, feature_statistics(out.features), out.probs, {})
         dataset_name = None
 
+    seconds["real"] = time.perf_counter() - started
     fake = ext.extract(fake_images, batch_size=batch_size)
+    seconds["extract_fake"] = time.perf_counter() - started - seconds["real"]
+    tick = time.perf_counter()
     fake_stats = feature_statistics(fake.features, name="fake features")
     if fake_stats.dim != ref.stats.dim:
         raise ValueError(
@@ -313,11 +320,16 @@ def evaluate_images(
     result: dict[str, Any] = {
         "fid": frechet_distance(ref_stats.mu, ref_stats.sigma, fake_stats.mu, fake_stats.sigma)
     }
+    seconds["fid"] = time.perf_counter() - tick
     skipped: list[str] = []
     if ref.features is not None:
+        tick = time.perf_counter()
         k = kid(ref.features, fake.features, kid_subsets, kid_subset_size, seed)
+        seconds["kid"] = time.perf_counter() - tick
         result["kid"], result["kid_std"] = k["mean"], k["std"]
+        tick = time.perf_counter()
         p = prdc(ref.features, fake.features, k=prdc_k)
+        seconds["prdc"] = time.perf_counter() - tick
         for name in ("precision", "recall", "density", "coverage"):
             result[name] = p[name]
     else:
@@ -348,6 +360,8 @@ def evaluate_images(
         "seed": seed,
         "skipped": skipped,
     }
+    seconds["total"] = time.perf_counter() - started
+    result["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
     return result
 
 
