@@ -151,6 +151,7 @@ class TrainConfig:
     threads: int | None = None
     on_nan: OnNaN = "stop"
     sync_batchnorm: bool = False
+    reuse_fake: bool = True
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -192,6 +193,8 @@ class TrainConfig:
         _check_literal("device", self.device, Device)
         _check_int("threads", self.threads, allow_none=True)
         _check_literal("on_nan", self.on_nan, OnNaN)
+        if not isinstance(self.reuse_fake, bool):
+            raise TypeError(f"reuse_fake must be true or false, got {self.reuse_fake!r}")
         if not isinstance(self.sync_batchnorm, bool):
             raise TypeError(f"sync_batchnorm must be true or false, got {self.sync_batchnorm!r}")
 

@@ -142,6 +142,13 @@ class Trainer:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.lr_d)
+        self._g_params = [p for p in self.G.parameters() if p.requires_grad]
+        self._d_params = [p for p in self.D.parameters() if p.requires_grad]
+        # Real and fake go through D in one forward unless batch statistics would mix.
+        self._joint_d = not any(
+            isinstance(m, torch.nn.modules.batchnorm._NormBase) for m in self.D.modules()
+        )
+        self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self.rank, self.world_size = self.dist.rank, self.dist.world_size
         self.data_gen = torch.Generator().manual_seed(self._rank_seed(1))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(self._rank_seed(2))
@@ -171,7 +178,7 @@ class Trainer:
     def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         params = [p for p in module.parameters() if p.requires_grad]
         if self.cfg.optimizer == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=self.cfg.betas, foreach=True)
+            return torch.optim.Adam(params, lr=lr, betas=self.cfg.betas, fused=True)
         return torch.optim.RMSprop(params, lr=lr, foreach=True)
 
     @classmethod
@@ -273,20 +280,37 @@ class Trainer:
     def _disc(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return self.D(x) if y is None else self.D(x, y)
 
-    def d_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def d_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One discriminator/critic update on a fresh batch. Returns detached
         ``(loss, D(real), D(fake))``."""
         real, y = self._real_batch()
-        return self.d_update(real, y, self._noise(self.cfg.batch_size))
+        return self.d_update(real, y, self._noise(self.cfg.batch_size), keep_fake=keep_fake)
 
     def d_update(
-        self, real: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor
+        self,
+        real: torch.Tensor,
+        y: torch.Tensor | None,
+        z: torch.Tensor,
+        keep_fake: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The D update on a given real batch ``(B, *shape)``, labels and noise ``(B, nz)``."""
+        """The D update on a given real batch ``(B, *shape)``, labels and noise ``(B, nz)``.
+
+        With ``keep_fake`` the fakes keep their autograd graph through G and are stored
+        in ``self._kept`` for the G update that follows (one G forward saved).
+        """
         cfg, loss = self.cfg, self.loss
-        with torch.no_grad():
+        if keep_fake:
             fake = self._gen(z, y)  # conditional fakes share the real labels
-        d_real, d_fake = self._disc(real, y), self._disc(fake, y)
+            self._kept = (fake, y)
+            fake_in = fake.detach()
+        else:
+            with torch.no_grad():
+                fake_in = self._gen(z, y)
+        if self._joint_d:  # one D forward over [real; fake]: same maths without batch norm
+            both = self._disc(torch.cat([real, fake_in]), None if y is None else torch.cat([y, y]))
+            d_real, d_fake = both.chunk(2)
+        else:
+            d_real, d_fake = self._disc(real, y), self._disc(fake_in, y)
         if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
             rt, ft = label_targets(
                 d_real.shape[0],
@@ -300,9 +324,11 @@ class Trainer:
         d_loss = loss.d_loss(d_real, d_fake, rt, ft)
         if cfg.gp_weight:
             critic = self.D if y is None else (lambda x: self.D(x, y))
-            d_loss = d_loss + cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise_gen)
+            d_loss = d_loss + cfg.gp_weight * gradient_penalty(
+                critic, real, fake_in, self.noise_gen
+            )
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
+        d_loss.backward(inputs=self._d_params)
         self._sync_gradients(self.D)
         self.opt_d.step()
         if cfg.clip_value:
@@ -310,22 +336,26 @@ class Trainer:
         return d_loss.detach(), d_real.detach(), d_fake.detach()
 
     def g_step(self) -> torch.Tensor:
-        """One generator update (D frozen) on fresh noise. Returns the detached loss."""
+        """One generator update (D frozen) on fresh noise, or on the fakes kept from the
+        last D update when ``reuse_fake`` is on. Returns the detached loss."""
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            return self.g_update(None, kept[1], fake=kept[0])
         y = self._labels(self.cfg.batch_size)
         return self.g_update(self._noise(self.cfg.batch_size), y)
 
-    def g_update(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        """The G update for noise ``(B, nz)`` and labels; D's weights get no gradient."""
-        self.D.requires_grad_(False)
-        try:
+    def g_update(
+        self, z: torch.Tensor | None, y: torch.Tensor | None, fake: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The G update for noise ``(B, nz)`` (or ready ``fake`` samples with their graph)
+        and labels. Gradients flow through D but only G's weights receive them."""
+        if fake is None:
             fake = self._gen(z, y)
-            g_loss = self.loss.g_loss(self._disc(fake, y))
-            self.opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            self._sync_gradients(self.G)
-            self.opt_g.step()
-        finally:
-            self.D.requires_grad_(True)
+        g_loss = self.loss.g_loss(self._disc(fake, y))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward(inputs=self._g_params)
+        self._sync_gradients(self.G)
+        self.opt_g.step()
         if self.G_ema is not None:
             self._update_ema()
         return g_loss.detach()
@@ -347,8 +377,9 @@ class Trainer:
     def train_step(self) -> torch.Tensor:
         """``n_critic`` D steps then one G step; returns the step's statistics as a
         device tensor ordered like :data:`STAT_NAMES` (no host synchronisation)."""
-        for _ in range(self.cfg.n_critic):
-            d_loss, d_real, d_fake = self.d_step()
+        n = self.cfg.n_critic
+        for i in range(n):
+            d_loss, d_real, d_fake = self.d_step(keep_fake=self.cfg.reuse_fake and i == n - 1)
         g_loss = self.g_step()
         out_r, out_f = self.loss.d_output(d_real), self.loss.d_output(d_fake)
         thr = self.loss.equilibrium if self.loss.equilibrium is not None else 0.0

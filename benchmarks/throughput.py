@@ -1,0 +1,318 @@
+"""Training throughput: ganforge's trainer against a minimal hand-written PyTorch loop.
+
+Both sides train the same architecture (built once by ganforge's model builders, so the
+layers are identical) with the same loss, optimizer, batch size and data sampling; only
+the loop differs. The two are interleaved after a warm-up and repeated; the table shows
+median steps/s and the median and range of the per-repeat ratio ganforge / hand-written.
+
+    python benchmarks/throughput.py            # full run
+    python benchmarks/throughput.py --quick    # under a minute
+    python benchmarks/throughput.py --json     # one JSON object per task
+
+The hand-written loop is what the classic tutorials write: default PyTorch threads,
+``zero_grad()``, a fresh G forward for the D and the G phase, ``.item()`` each step for
+the printed losses (``--baseline-no-item`` drops that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganforge.config import TrainConfig
+from ganforge.data import DatasetInfo, register_dataset
+from ganforge.data.base import Dataset
+from ganforge.training.trainer import Trainer
+
+
+class RandomImages(Dataset):
+    """A fixed bank of random images in [-1, 1]; batches are drawn by index (as the
+    hand-written loop does), so data loading costs the same on both sides."""
+
+    kind = "image"
+
+    def __init__(self, shape: tuple[int, ...], n: int = 2048) -> None:
+        self.name = f"bench-{'x'.join(map(str, shape))}"
+        self.shape = shape
+        super().__init__()
+        self.bank = torch.rand((n, *shape), generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+    def sample_batch(self, batch_size, generator):
+        idx = torch.randint(len(self.bank), (batch_size,), generator=generator)
+        return self.bank[idx], None
+
+    def sample_real(self, n, seed):
+        return self.bank[:n].numpy()
+
+
+for _shape in ((1, 28, 28), (3, 64, 64)):
+    _name = f"bench-{'x'.join(map(str, _shape))}"
+    register_dataset(
+        DatasetInfo(
+            _name,
+            (lambda s: lambda cfg: RandomImages(s))(_shape),
+            "benchmark images",
+            "dcgan",
+            kind="image",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    dataset: str
+    preset: str
+    loss: str
+    batch: int
+    steps: int
+    quick_steps: int
+    model: dict | None = None
+
+
+TASKS = [
+    Task("mlp2d-disk", "disk", "mlp2d", "nonsaturating", 64, 600, 150),
+    Task("wgan-clip-disk", "disk", "mlp2d", "wasserstein", 64, 200, 50),
+    Task("mlp-mnist", "bench-1x28x28", "mlp-mnist", "nonsaturating", 256, 80, 20),
+    Task("dcgan28", "bench-1x28x28", "dcgan", "nonsaturating", 64, 12, 3),
+    Task("dcgan64", "bench-3x64x64", "dcgan64", "nonsaturating", 64, 3, 1),
+]
+
+
+def make_trainer(task: Task, out: Path, steps: int) -> Trainer:
+    cfg = TrainConfig(
+        dataset=task.dataset,
+        preset=task.preset,
+        loss=task.loss,
+        batch_size=task.batch,
+        steps=steps,
+        seed=0,
+        out=str(out),
+        sample_every=0,
+        checkpoint_every=0,
+    )
+    trainer = Trainer(cfg)
+    trainer.run_dir = out
+    for sub in ("checkpoints", "samples", "plots"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    return trainer
+
+
+def run_ganforge(trainer: Trainer, steps: int) -> float:
+    """Time ``steps`` steps of the trainer's own loop (logging included, at its default
+    interval), without the final checkpoint/evaluation."""
+    trainer.cfg = dataclasses.replace(
+        trainer.cfg, steps=trainer.step + steps, checkpoint_every=10**9
+    )
+    trainer._checkpoint = lambda: trainer.run_dir  # the end-of-run checkpoint is not a step
+    t0 = time.perf_counter()
+    trainer._loop()
+    return time.perf_counter() - t0
+
+
+class Baseline:
+    """The hand-written loop, on copies of the same modules and optimizer settings."""
+
+    def __init__(self, trainer: Trainer, item: bool) -> None:
+        import copy
+
+        cfg = trainer.cfg
+        self.G, self.D = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D)
+        self.data, self.cfg, self.item = trainer.data, cfg, item
+        self.clip = cfg.clip_value
+        self.wasserstein = trainer.loss.output == "raw"
+        if cfg.optimizer == "adam":
+            self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+            self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+        else:
+            self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=cfg.lr_g)
+            self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=cfg.lr_d)
+        self.gen = torch.Generator().manual_seed(1)
+        b = cfg.batch_size
+        self.ones, self.zeros = torch.ones(b), torch.zeros(b)
+
+    def run(self, steps: int) -> float:
+        cfg, b, nz = self.cfg, self.cfg.batch_size, self.cfg.model.noise_dim
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            for _ in range(cfg.n_critic):
+                real, _ = self.data.sample_batch(b, self.gen)
+                fake = self.G(torch.randn(b, nz)).detach()
+                if self.wasserstein:
+                    d_loss = self.D(fake).mean() - self.D(real).mean()
+                else:
+                    d_loss = F.binary_cross_entropy_with_logits(
+                        self.D(real), self.ones
+                    ) + F.binary_cross_entropy_with_logits(self.D(fake), self.zeros)
+                self.opt_d.zero_grad()
+                d_loss.backward()
+                self.opt_d.step()
+                if self.clip:
+                    for p in self.D.parameters():
+                        p.data.clamp_(-self.clip, self.clip)
+            out = self.D(self.G(torch.randn(b, nz)))
+            g_loss = (
+                -out.mean()
+                if self.wasserstein
+                else F.binary_cross_entropy_with_logits(out, self.ones)
+            )
+            self.opt_g.zero_grad()
+            g_loss.backward()
+            self.opt_g.step()
+            if self.item:
+                d_loss.item(), g_loss.item()
+        return time.perf_counter() - t0
+
+
+def flops_per_step(trainer: Trainer) -> float:
+    """FLOPs of one training step (forward + backward of every phase), counted by
+    PyTorch's FlopCounterMode on the trainer's own step."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        trainer.train_step()
+    return float(counter.get_total_flops())
+
+
+def matmul_flops(threads: int, n: int = 1024, reps: int = 20) -> float:
+    """Dense float32 matmul FLOP/s at ``threads`` threads: the practical ceiling."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    torch.set_num_threads(old)
+    return 2 * n**3 / best
+
+
+def bench(task: Task, repeats: int, quick: bool, item: bool, default_threads: int) -> dict:
+    steps = task.quick_steps if quick else task.steps
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.set_num_threads(default_threads)
+        trainer = make_trainer(task, Path(tmp), steps)
+        g_threads = torch.get_num_threads()  # the trainer's thread choice
+        torch.set_num_threads(default_threads)
+        baseline = Baseline(trainer, item)
+        flops = flops_per_step(trainer)
+        # warm-up both sides
+        torch.set_num_threads(g_threads)
+        run_ganforge(trainer, max(1, steps // 5))
+        torch.set_num_threads(default_threads)
+        baseline.run(max(1, steps // 5))
+        g_rates, b_rates = [], []
+        for rep in range(repeats):
+            order = ("g", "b") if rep % 2 == 0 else ("b", "g")
+            for side in order:
+                if side == "g":
+                    torch.set_num_threads(g_threads)
+                    g_rates.append(steps / run_ganforge(trainer, steps))
+                else:
+                    torch.set_num_threads(default_threads)
+                    b_rates.append(steps / baseline.run(steps))
+        torch.set_num_threads(default_threads)
+    ratios = [g / b for g, b in zip(g_rates, b_rates, strict=True)]
+    g_med = statistics.median(g_rates)
+    return {
+        "task": task.name,
+        "batch_size": task.batch,
+        "ganforge_steps_per_s": g_med,
+        "baseline_steps_per_s": statistics.median(b_rates),
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "ganforge_samples_per_s": g_med * task.batch,
+        "ganforge_threads": g_threads,
+        "baseline_threads": default_threads,
+        "flops_per_step": flops,
+        "achieved_gflops": flops * g_med / 1e9,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "repeats": repeats,
+        "steps_per_repeat": steps,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few steps, 3 repeats (< 1 min)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per task")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--tasks", default=",".join(t.name for t in TASKS))
+    parser.add_argument("--baseline-no-item", action="store_true")
+    parser.add_argument(
+        "--baseline-threads",
+        type=int,
+        default=None,
+        help="threads for the hand-written loop (default: torch's default)",
+    )
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 5)
+    wanted = args.tasks.split(",")
+    unknown = set(wanted) - {t.name for t in TASKS}
+    if unknown:
+        parser.error(f"unknown task(s): {', '.join(sorted(unknown))}")
+    default_threads = args.baseline_threads or torch.get_num_threads()
+    results = []
+    for task in TASKS:
+        if task.name in wanted:
+            results.append(
+                bench(task, repeats, args.quick, not args.baseline_no_item, default_threads)
+            )
+            if args.json:
+                print(json.dumps(results[-1]), flush=True)
+    ceiling = {t: matmul_flops(t) for t in sorted({1, default_threads})}
+    if args.json:
+        print(json.dumps({"matmul_gflops": {str(k): v / 1e9 for k, v in ceiling.items()}}))
+        return 0
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, default threads {default_threads}, "
+        f"repeats {repeats}"
+    )
+    hdr = (
+        f"{'task':<16}{'batch':>6}{'ganforge st/s':>15}{'hand st/s':>11}{'ratio':>7}"
+        f"{'range':>13}{'samples/s':>11}{'thr':>5}{'GFLOP/s':>9}{'% ceiling':>10}"
+        f"{'RSS MB':>8}"
+    )
+    print(hdr)
+    for r in results:
+        rng = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
+        ceil = (
+            ceiling[r["ganforge_threads"]]
+            if r["ganforge_threads"] in ceiling
+            else max(ceiling.values())
+        )
+        print(
+            f"{r['task']:<16}{r['batch_size']:>6}{r['ganforge_steps_per_s']:>15.2f}"
+            f"{r['baseline_steps_per_s']:>11.2f}{r['ratio']:>7.2f}"
+            f"{rng:>13}"
+            f"{r['ganforge_samples_per_s']:>11.0f}{r['ganforge_threads']:>5}"
+            f"{r['achieved_gflops']:>9.2f}{100 * r['achieved_gflops'] * 1e9 / ceil:>9.1f}%"
+            f"{r['peak_rss_mb']:>8.0f}"
+        )
+    print(
+        "matmul ceiling (1024x1024 float32): "
+        + ", ".join(f"{k} thread(s) {v / 1e9:.1f} GFLOP/s" for k, v in ceiling.items())
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
