@@ -68,19 +68,19 @@ def _check_stats(mu: np.ndarray, sigma: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} contains NaN or infinite values")
 
 
-def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:
-    """Symmetric square root of a symmetric PSD matrix (negative eigenvalues clipped)."""
-    w, v = np.linalg.eigh(sigma)
-    w = np.sqrt(np.clip(w, 0.0, None))
-    return (v * w) @ v.T
-
-
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """``tr((S1 S2)^{1/2})`` for symmetric PSD ``S1``, ``S2`` of shape (D, D)."""
+    """``tr((S1 S2)^{1/2})`` for symmetric PSD ``S1``, ``S2`` of shape (D, D).
+
+    With ``S1 = V diag(w) V^T`` (negative round-off in ``w`` clipped to 0) and
+    ``B = V diag(sqrt(w))``, the matrix ``B^T S2 B`` is orthogonally similar to
+    ``S1^{1/2} S2 S1^{1/2}`` and has the eigenvalues of ``S1 S2``; it is symmetric
+    PSD, so one ``eigvalsh`` gives them, real and (after clipping) non-negative.
+    """
     s1 = 0.5 * (sigma1 + sigma1.T)
     s2 = 0.5 * (sigma2 + sigma2.T)
-    root1 = _psd_sqrt(s1)
-    m = root1 @ s2 @ root1
+    w, v = np.linalg.eigh(s1)
+    b = v * np.sqrt(np.clip(w, 0.0, None))  # (D, D): S1^{1/2} = b v^T
+    m = b.T @ s2 @ b
     eig = np.linalg.eigvalsh(0.5 * (m + m.T))
     return float(np.sqrt(np.clip(eig, 0.0, None)).sum())
 
