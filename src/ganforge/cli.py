@@ -42,6 +42,7 @@ TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--eval-samples", "eval_samples", int, "samples for evaluation"),
     ("--best-metric", "best_metric", str, "choose the best model by this metric"),
     ("--device", "device", str, "auto, cpu or cuda"),
+    ("--precision", "precision", str, "fp32, bf16 or fp16 (mixed precision on CUDA only)"),
     ("--threads", "threads", int, "CPU threads (default: 1 for small models)"),
     ("--image-size", "image_size", int, "resize images to this side in pixels (folders: 64)"),
     (

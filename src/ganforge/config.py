@@ -21,6 +21,7 @@ Schedule = Literal["constant", "linear", "cosine"]
 Device = Literal["auto", "cpu", "cuda"]
 Conditioning = Literal["none", "concat", "projection"]
 OnNaN = Literal["stop", "rollback"]
+Precision = Literal["fp32", "bf16", "fp16"]
 
 
 def _check_literal(name: str, value: Any, options: Any) -> None:
@@ -152,6 +153,7 @@ class TrainConfig:
     on_nan: OnNaN = "stop"
     sync_batchnorm: bool = False
     reuse_fake: bool = True
+    precision: Precision = "fp32"
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -193,6 +195,7 @@ class TrainConfig:
         _check_literal("device", self.device, Device)
         _check_int("threads", self.threads, allow_none=True)
         _check_literal("on_nan", self.on_nan, OnNaN)
+        _check_literal("precision", self.precision, Precision)
         if not isinstance(self.reuse_fake, bool):
             raise TypeError(f"reuse_fake must be true or false, got {self.reuse_fake!r}")
         if not isinstance(self.sync_batchnorm, bool):

@@ -8,6 +8,7 @@ intervals, so a step has no host synchronisation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -149,6 +150,7 @@ class Trainer:
             isinstance(m, torch.nn.modules.batchnorm._NormBase) for m in self.D.modules()
         )
         self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._amp_dtype, self.scaler_g, self.scaler_d = self._mixed_precision()
         self.rank, self.world_size = self.dist.rank, self.dist.world_size
         self.data_gen = torch.Generator().manual_seed(self._rank_seed(1))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(self._rank_seed(2))
@@ -170,6 +172,19 @@ class Trainer:
             self._load_state(_resume)
 
     # -- construction helpers -----------------------------------------------------------
+    def _mixed_precision(self) -> tuple[torch.dtype | None, Any, Any]:
+        """(autocast dtype, G scaler, D scaler). fp16 gets one GradScaler per optimizer;
+        on CPU mixed precision is ignored with a note."""
+        p = self.cfg.precision
+        if p == "fp32":
+            return None, None, None
+        if self.device.type != "cuda":
+            self.log(f"note: precision {p} applies on CUDA only; training in fp32 on CPU")
+            return None, None, None
+        if p == "bf16":
+            return torch.bfloat16, None, None
+        return torch.float16, torch.amp.GradScaler("cuda"), torch.amp.GradScaler("cuda")
+
     def _rank_seed(self, stream: int, step: int = 0) -> int:
         """Seed of RNG ``stream`` for this process; rank 0 of a fresh run matches a
         single-process run, other ranks (and re-sharded resumes) get their own."""
@@ -222,6 +237,11 @@ class Trainer:
             "best_step": self.best_step,
             "lr_scale": self.lr_scale,
             "world_size": self.world_size,
+            "scalers": {
+                name: sc.state_dict()
+                for name, sc in (("g", self.scaler_g), ("d", self.scaler_d))
+                if sc is not None
+            },
             "params": {"G": count_parameters(self.G), "D": count_parameters(self.D)},
         }
         ckpt.save_checkpoint(path, tensors, meta)
@@ -249,6 +269,10 @@ class Trainer:
             torch.cuda.set_rng_state(state.tensors["rng/cuda"], self.device)
         self.step = state.step
         self.lr_scale = float(state.meta.get("lr_scale", 1.0))
+        for name, sc in (("g", self.scaler_g), ("d", self.scaler_d)):
+            saved = state.meta.get("scalers", {}).get(name)
+            if sc is not None and saved:
+                sc.load_state_dict(saved)
         self.best_score = state.meta.get("best_score")
         self.best_step = state.meta.get("best_step")
 
@@ -275,10 +299,37 @@ class Trainer:
         )
 
     def _gen(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        return self.G(z) if y is None else self.G(z, y)
+        with self._autocast():
+            return self.G(z) if y is None else self.G(z, y)
 
     def _disc(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        return self.D(x) if y is None else self.D(x, y)
+        with self._autocast():
+            out = self.D(x) if y is None else self.D(x, y)
+        return out.float()  # losses in float32
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        """bf16/fp16 autocast on CUDA when ``precision`` asks for it; a no-op otherwise."""
+        if self._amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self._amp_dtype)
+
+    def _backward_step(
+        self,
+        loss: torch.Tensor,
+        opt: torch.optim.Optimizer,
+        scaler: Any,
+        params: list[torch.Tensor],
+        module: torch.nn.Module,
+    ) -> None:
+        """zero_grad, backward into ``params`` only, all-reduce, step (fp16: scaled)."""
+        opt.zero_grad(set_to_none=True)
+        (scaler.scale(loss) if scaler is not None else loss).backward(inputs=params)
+        self._sync_gradients(module)
+        if scaler is not None:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
 
     def d_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One discriminator/critic update on a fresh batch. Returns detached
@@ -327,10 +378,7 @@ class Trainer:
             d_loss = d_loss + cfg.gp_weight * gradient_penalty(
                 critic, real, fake_in, self.noise_gen
             )
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward(inputs=self._d_params)
-        self._sync_gradients(self.D)
-        self.opt_d.step()
+        self._backward_step(d_loss, self.opt_d, self.scaler_d, self._d_params, self.D)
         if cfg.clip_value:
             clip_weights_(self.D, cfg.clip_value)
         return d_loss.detach(), d_real.detach(), d_fake.detach()
@@ -352,10 +400,7 @@ class Trainer:
         if fake is None:
             fake = self._gen(z, y)
         g_loss = self.loss.g_loss(self._disc(fake, y))
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward(inputs=self._g_params)
-        self._sync_gradients(self.G)
-        self.opt_g.step()
+        self._backward_step(g_loss, self.opt_g, self.scaler_g, self._g_params, self.G)
         if self.G_ema is not None:
             self._update_ema()
         return g_loss.detach()
@@ -587,7 +632,6 @@ class Trainer:
                         "diverged_step": step,
                         "term": term,
                         "lr_scale": self.lr_scale,
-                        "world_size": self.world_size,
                     },
                 )
             return None
