@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from ganforge.config import TrainConfig
 from ganforge.data import DatasetInfo, register_dataset
 from ganforge.data.base import Dataset
+from ganforge.data.images import to_native
 from ganforge.training.trainer import Trainer
 
 
@@ -55,7 +56,10 @@ class RandomImages(Dataset):
         return self.bank[idx], None
 
     def sample_real(self, n, seed):
-        return self.bank[:n].numpy()
+        return to_native(self.bank[:n])
+
+    def decode(self, x):
+        return to_native(x)
 
 
 for _shape in ((1, 28, 28), (3, 64, 64)):

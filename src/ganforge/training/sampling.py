@@ -18,6 +18,23 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def default_batch_size(
+    generator: nn.Module, noise_dim: int, device: Any, conditional: bool = False
+) -> int:
+    """Samples per batch so one batch's output is about 2 MB (activations scale with it):
+    16,384 points in 2-D, a few hundred 28x28 images, a few dozen 64x64 RGB ones."""
+    with torch.inference_mode():
+        was = generator.training
+        generator.eval()
+        try:
+            z = torch.zeros((1, noise_dim), device=device)
+            y = torch.zeros(1, dtype=torch.long, device=device)
+            numel = (generator(z, y) if conditional else generator(z)).numel()
+        finally:
+            generator.train(was)
+    return int(min(16384, max(16, 2**19 // max(numel, 1))))
+
+
 @torch.inference_mode()
 def generate(
     generator: nn.Module,
@@ -25,7 +42,7 @@ def generate(
     noise_dim: int,
     noise_std: float = 1.0,
     seed: int = 0,
-    batch_size: int = 16384,
+    batch_size: int | None = None,
     device: torch.device | str | None = None,
     decode: Any = None,
     num_classes: int = 0,
@@ -47,6 +64,8 @@ def generate(
     was_training = generator.training
     generator.eval()
     rng = torch.Generator().manual_seed(int(seed))
+    if batch_size is None:
+        batch_size = default_batch_size(generator, noise_dim, device, bool(num_classes))
     y_all = None
     if num_classes:
         if labels is None:
