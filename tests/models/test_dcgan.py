@@ -94,7 +94,7 @@ def test_spectral_norm_on() -> None:
     x = torch.randn(4, 1, 32, 32)
     for _ in range(20):  # power iterations converge
         d(x)
-    w = convs[1].weight.reshape(convs[1].weight.shape[0], -1)
+    w = convs[1].weight.detach().reshape(convs[1].weight.shape[0], -1)
     assert abs(float(torch.linalg.matrix_norm(w, ord=2)) - 1.0) < 0.05
     assert d(x).shape == (4,)
 
