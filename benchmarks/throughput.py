@@ -181,6 +181,54 @@ class Baseline:
         return time.perf_counter() - t0
 
 
+def overhead(task: Task, steps: int, repeats: int) -> dict:
+    """Cost of the trainer's bookkeeping at default settings — history logging every 50
+    steps, the progress bar, sample snapshots every steps/10 and checkpoints every
+    steps/5 — against bare ``train_step()`` calls on an identical trainer. ``steps``
+    should be the default run length (3,000): snapshots and checkpoints are per run."""
+    import contextlib
+    import io
+
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Trainer(
+            TrainConfig(
+                dataset=task.dataset,
+                preset=task.preset,
+                loss=task.loss,
+                batch_size=task.batch,
+                steps=steps,
+                seed=0,
+                out=str(Path(tmp) / "run"),
+            ),
+            progress=True,
+        )
+        full.run_dir = Path(tmp) / "run"
+        for sub in ("checkpoints", "samples", "plots"):
+            (full.run_dir / sub).mkdir(parents=True, exist_ok=True)
+        bare = Trainer(dataclasses.replace(full.cfg))
+        for _ in range(20):
+            bare.train_step()
+        bare_t, full_t = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                bare.train_step()
+            bare_t.append(time.perf_counter() - t0)
+            full.cfg = dataclasses.replace(full.cfg, steps=full.step + steps)
+            with contextlib.redirect_stderr(io.StringIO()):
+                t0 = time.perf_counter()
+                full._loop()
+                full_t.append(time.perf_counter() - t0)
+    ratios = [f / b - 1 for f, b in zip(full_t, bare_t, strict=True)]
+    return {
+        "task": task.name,
+        "steps": steps,
+        "overhead_median": statistics.median(ratios),
+        "overhead_min": min(ratios),
+        "overhead_max": max(ratios),
+    }
+
+
 def flops_per_step(trainer: Trainer) -> float:
     """FLOPs of one training step (forward + backward of every phase), counted by
     PyTorch's FlopCounterMode on the trainer's own step."""
@@ -281,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.json:
                 print(json.dumps(results[-1]), flush=True)
+    over = overhead(TASKS[0], 1000 if args.quick else 3000, repeats)
+    if args.json:
+        print(json.dumps(over))
     ceiling = {t: matmul_flops(t) for t in sorted({1, default_threads})}
     if args.json:
         print(json.dumps({"matmul_gflops": {str(k): v / 1e9 for k, v in ceiling.items()}}))
@@ -310,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['achieved_gflops']:>9.2f}{100 * r['achieved_gflops'] * 1e9 / ceil:>9.1f}%"
             f"{r['peak_rss_mb']:>8.0f}"
         )
+    print(
+        f"bookkeeping overhead at default settings ({over['task']}, {over['steps']} steps): "
+        f"median {100 * over['overhead_median']:.1f}% (range "
+        f"{100 * over['overhead_min']:.1f}% to {100 * over['overhead_max']:.1f}%)"
+    )
     print(
         "matmul ceiling (1024x1024 float32): "
         + ", ".join(f"{k} thread(s) {v / 1e9:.1f} GFLOP/s" for k, v in ceiling.items())

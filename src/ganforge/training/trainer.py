@@ -150,6 +150,8 @@ class Trainer:
             isinstance(m, torch.nn.modules.batchnorm._NormBase) for m in self.D.modules()
         )
         self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._grid: tuple[dict[str, np.ndarray], torch.Tensor] | None = None
+        self._last_row: dict[str, Any] | None = None
         self._amp_dtype, self.scaler_g, self.scaler_d = self._mixed_precision()
         self.rank, self.world_size = self.dist.rank, self.dist.world_size
         self.data_gen = torch.Generator().manual_seed(self._rank_seed(1))
@@ -553,13 +555,7 @@ class Trainer:
                                 {"D": f"{row['loss/d']:.3f}", "G": f"{row['loss/g']:.3f}"},
                                 refresh=False,
                             )
-                        if (
-                            cfg.best_metric is None
-                            and self.loss.equilibrium is not None
-                            and self.step > warmup
-                        ):
-                            eq = self.loss.equilibrium
-                            self._consider_best(abs(row["d/real"] - eq) + abs(row["d/fake"] - eq))
+                        self._last_row = row
                     if not self.is_main:
                         pass
                     elif (
@@ -683,6 +679,25 @@ class Trainer:
             higher = METRIC_DIRECTIONS.get(name)
             self._consider_best(-value if higher else value)
 
+    def _update_best_from_logs(self) -> bool:
+        """The classic rule, applied to checkpoints: the best is the checkpoint whose
+        latest logged mean D outputs on real and fake are both closest to the loss's
+        equilibrium (0.5). Skipped in the first fifth of training, when an untrained D
+        sits at 0.5 too, and when a ``best_metric`` is configured."""
+        row, eq = self._last_row, self.loss.equilibrium
+        if (
+            self.cfg.best_metric is not None
+            or eq is None
+            or row is None
+            or self.step <= self.cfg.steps // 5
+        ):
+            return False
+        score = abs(row["d/real"] - eq) + abs(row["d/fake"] - eq)
+        if self.best_score is None or score < self.best_score:
+            self.best_score, self.best_step = float(score), self.step
+            return True
+        return False
+
     def _consider_best(self, score: float) -> None:
         """Lower ``score`` is better; save ``best.safetensors`` on improvement."""
         if self.best_score is None or score < self.best_score:
@@ -702,7 +717,10 @@ class Trainer:
         if not self._weights_finite():  # never replace a good checkpoint with a bad one
             self._diverged(self.step, "weights")
             return folder / "latest.safetensors"
+        is_best = self._update_best_from_logs()
         self._write_checkpoint(path, link_latest=True)
+        if is_best:  # the same file: a link, not a second write
+            _link_replace(path, folder / "best.safetensors")
         steps = sorted(folder.glob("step_*.safetensors"))
         for old in steps[: -self.cfg.keep_checkpoints]:
             old.unlink(missing_ok=True)
@@ -756,22 +774,27 @@ class Trainer:
 
     @torch.inference_mode()
     def _d_grid(self, dim: int) -> dict[str, np.ndarray]:
-        real = self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345)
-        lo, hi = real.min(0), real.max(0)
-        pad = 0.25 * (hi - lo) + 1e-3
-        lo, hi = lo - pad, hi + pad
+        """D's output on a fixed grid over the data range (200 points in 1-D, 60x60 in
+        2-D); the grid is built once per run."""
+        if self._grid is None:
+            real = self.data.sample_real(SNAPSHOT_SAMPLES, seed=12345)
+            lo, hi = real.min(0), real.max(0)
+            pad = 0.25 * (hi - lo) + 1e-3
+            lo, hi = lo - pad, hi + pad
+            if dim == 1:
+                axes = {"grid_x": np.linspace(lo[0], hi[0], 200)}
+                pts = axes["grid_x"][:, None]
+            else:
+                gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 60), np.linspace(lo[1], hi[1], 60))
+                axes = {"grid_x": gx, "grid_y": gy}
+                pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+            self._grid = (axes, self.data.encode(pts).to(self.device))
+        axes, pts_t = self._grid
         was = self.D.training
         self.D.eval()
-        if dim == 1:
-            xs = np.linspace(lo[0], hi[0], 200)[:, None]
-            out = self.loss.d_output(self.D(self.data.encode(xs).to(self.device))).cpu().numpy()
-            self.D.train(was)
-            return {"grid_x": xs[:, 0], "grid_d": out}
-        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80))
-        pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        out = self.loss.d_output(self.D(self.data.encode(pts).to(self.device))).cpu().numpy()
+        out = self.loss.d_output(self.D(pts_t)).cpu().numpy()
         self.D.train(was)
-        return {"grid_x": gx, "grid_y": gy, "grid_d": out.reshape(gx.shape)}
+        return {**axes, "grid_d": out.reshape(axes["grid_x"].shape)}
 
     def _plots(self) -> None:
         from ganforge.plots import plot_run
@@ -796,7 +819,7 @@ def set_threads(threads: int | None, n_params: int, device: torch.device) -> Non
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, durable=False) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
 
 
