@@ -24,10 +24,11 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "recipes"
@@ -191,6 +192,7 @@ def print_table(rows: list[dict], quick: bool) -> None:
             f"{fmt([r['hq_fraction'] for r in rs], 1, 100):>13} "
             f"{fmt([r['reverse_kl'] for r in rs], 3):>15} {fmt([r['w1'] for r in rs], 4):>15} "
             f"{(rr[0] if rr else float('nan')):>7.4f} {fmt([r['seconds'] for r in rs], 1):>12} "
+            f"{fmt([r['cpu_seconds'] for r in rs], 1):>12} "
             f"{sum(r['pass'] for r in rs)}/{len(rs):<4}"
         )
         if rs[0]["fake_mean"] is not None and len(rs[0]["fake_mean"]) == 1:
