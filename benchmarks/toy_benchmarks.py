@@ -239,6 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in known]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    recipes_dir = Path(args.recipes)
+    if not args.only:  # by default, skip benchmarks that have no recipe yet
+        missing = []
+        for name in list(names):
+            try:
+                load_recipe(known[name], recipes_dir)
+            except ValueError:
+                missing.append(name)
+                names.remove(name)
+        if missing:
+            print(f"skipping (no recipe): {', '.join(missing)}", flush=True)
     seeds = args.seeds[:1] if args.quick else args.seeds
     out_root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="ganforge-bench-"))
     out_root.mkdir(parents=True, exist_ok=True)
