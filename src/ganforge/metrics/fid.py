@@ -71,15 +71,20 @@ def _check_stats(mu: np.ndarray, sigma: np.ndarray, name: str) -> None:
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     """``tr((S1 S2)^{1/2})`` for symmetric PSD ``S1``, ``S2`` of shape (D, D).
 
-    With ``S1 = V diag(w) V^T`` (negative round-off in ``w`` clipped to 0) and
-    ``B = V diag(sqrt(w))``, the matrix ``B^T S2 B`` is orthogonally similar to
-    ``S1^{1/2} S2 S1^{1/2}`` and has the eigenvalues of ``S1 S2``; it is symmetric
-    PSD, so one ``eigvalsh`` gives them, real and (after clipping) non-negative.
+    For any factor ``B`` with ``S1 = B B^T``, the matrix ``B^T S2 B`` is symmetric PSD
+    and has the eigenvalues of ``S1 S2``, so one ``eigvalsh`` gives them, real and (after
+    clipping round-off) non-negative. ``B`` is the Cholesky factor when ``S1`` is
+    positive definite (fast); otherwise (fewer samples than dimensions, collapsed sets)
+    ``B = V diag(sqrt(w))`` from ``S1 = V diag(w) V^T``, negative round-off in ``w``
+    clipped to 0.
     """
     s1 = 0.5 * (sigma1 + sigma1.T)
     s2 = 0.5 * (sigma2 + sigma2.T)
-    w, v = np.linalg.eigh(s1)
-    b = v * np.sqrt(np.clip(w, 0.0, None))  # (D, D): S1^{1/2} = b v^T
+    try:
+        b = np.linalg.cholesky(s1)
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh(s1)
+        b = v * np.sqrt(np.clip(w, 0.0, None))  # (D, D): S1 = b b^T
     m = b.T @ s2 @ b
     eig = np.linalg.eigvalsh(0.5 * (m + m.T))
     return float(np.sqrt(np.clip(eig, 0.0, None)).sum())
