@@ -230,7 +230,17 @@ def test_resolve_fills_dataset_and_preset_defaults() -> None:
 
 
 def test_ema_is_an_exponential_average_of_the_generator() -> None:
+    """decay = min(ema, (1 + t) / (10 + t)) at generator step t (warm-up, then ema)."""
     t = Trainer(tiny_config(ema=0.9))
+    for step in range(3):
+        ema_before = [p.detach().clone() for p in t.G_ema.parameters()]
+        t.train_step()
+        decay = min(0.9, (1 + step) / (10 + step))
+        params = zip(ema_before, t.G_ema.parameters(), t.G.parameters(), strict=True)
+        for e0, e1, g in params:
+            expected = decay * e0 + (1 - decay) * g.detach()
+            torch.testing.assert_close(e1, expected, rtol=1e-6, atol=1e-7)
+    t.step = 200  # past the warm-up the decay is the configured one
     ema_before = [p.detach().clone() for p in t.G_ema.parameters()]
     t.train_step()
     for e0, e1, g in zip(ema_before, t.G_ema.parameters(), t.G.parameters(), strict=True):

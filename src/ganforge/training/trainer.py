@@ -416,8 +416,11 @@ class Trainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
+        """EMA of G's weights with warm-up: decay ``min(ema, (1 + t) / (10 + t))``, so the
+        average does not drag the random initial weights through a short run."""
+        decay = min(self.cfg.ema, (1.0 + self.step) / (10.0 + self.step))
         ema_p = list(self.G_ema.parameters())
-        torch._foreach_lerp_(ema_p, list(self.G.parameters()), 1.0 - self.cfg.ema)
+        torch._foreach_lerp_(ema_p, list(self.G.parameters()), 1.0 - decay)
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
             b_ema.copy_(b)
 
@@ -788,7 +791,10 @@ class Trainer:
                 gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 60), np.linspace(lo[1], hi[1], 60))
                 axes = {"grid_x": gx, "grid_y": gy}
                 pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
-            self._grid = (axes, self.data.encode(pts).to(self.device))
+            pts_t = self.data.encode(pts)
+            if self.cfg.model.pack > 1:  # a packing D scores each point as a pack of copies
+                pts_t = pts_t.repeat_interleave(self.cfg.model.pack, dim=0)
+            self._grid = (axes, pts_t.to(self.device))
         axes, pts_t = self._grid
         was = self.D.training
         self.D.eval()
