@@ -141,12 +141,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
 
-    e = sub.add_parser("evaluate", help="evaluate a run or checkpoint, write metrics.json")
-    e.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    e = sub.add_parser(
+        "evaluate", help="evaluate a run, checkpoint or image set; write metrics.json"
+    )
+    e.add_argument("source", metavar="RUN_OR_CHECKPOINT_OR_IMAGES")
     e.add_argument("--n", type=int, default=None, help="generated samples (default: dataset's)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     e.add_argument("--out", help="where to write the metrics (default RUN/metrics.json)")
+    e.add_argument(
+        "--reference",
+        help="images: dataset[:split] (default fashion-mnist:test), "
+        "a folder, an .npz of images, or an .npz of saved feature statistics",
+    )
+    e.add_argument("--extractor", help="images: feature extractor (default fashion-cnn)")
+    e.add_argument("--data-dir", help="folder with the reference dataset's files")
+    e.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the real-vs-real floor (train vs test split at the same N)",
+    )
 
     p = sub.add_parser("plot", help="rebuild a run's plots from its files")
     p.add_argument("run", metavar="RUN")
@@ -301,23 +315,75 @@ def _write_csv(path: Path, samples: Any, columns: list[str] | None) -> None:
         w.writerows([f"{v:.8g}" for v in row] for row in flat)
 
 
+def _is_run_or_checkpoint(path: Path) -> bool:
+    return (path.is_dir() and (path / "config.json").exists()) or path.suffix == ".safetensors"
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ganforge.api import evaluate
     from ganforge.io import write_json
 
     if args.n is not None and args.n < 2:
         raise ValueError(f"--n must be at least 2, got {args.n}")
-    metrics = evaluate(args.source, n=args.n, seed=args.seed, which=args.checkpoint)
     src = Path(args.source)
-    out = (
-        Path(args.out)
-        if args.out
-        else (src if src.is_dir() else src.parent.parent) / "metrics.json"
-    )
+    if not src.exists():
+        raise ValueError(f"{args.source!r} does not exist")
+    if _is_run_or_checkpoint(src) and args.reference is None and args.extractor is None:
+        from ganforge.api import evaluate
+
+        metrics = evaluate(src, n=args.n, seed=args.seed, which=args.checkpoint)
+        default_out = (src if src.is_dir() else src.parent.parent) / "metrics.json"
+    else:
+        metrics = _evaluate_images(args, src)
+        if _is_run_or_checkpoint(src):
+            default_out = (src if src.is_dir() else src.parent.parent) / "metrics.json"
+        elif src.is_dir():
+            default_out = src / "metrics.json"
+        else:
+            default_out = src.with_name(src.stem + ".metrics.json")
+    out = Path(args.out) if args.out else default_out
     write_json(out, metrics)
     print(_summary(metrics))
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
+    """Generated images (run, checkpoint, folder or .npz) against a reference: a dataset
+    name with optional split (``fashion-mnist:test``), a folder, an ``.npz`` of images
+    or an ``.npz`` of saved statistics (FID only)."""
+    from ganforge.images import is_stats_file, load_image_source
+    from ganforge.metrics.image_eval import DEFAULTS, evaluate_images, real_vs_real_floor
+
+    extractor = args.extractor or DEFAULTS["extractor"]
+    if _is_run_or_checkpoint(src):
+        from ganforge.api import load_generator
+
+        loaded = load_generator(src, args.checkpoint)
+        if loaded.decoder.kind != "image":
+            raise ValueError("--reference/--extractor apply to image runs only")
+        fake = loaded.sample(args.n or DEFAULTS["n"], seed=args.seed)
+    else:
+        fake = load_image_source(src)
+    reference: Any = args.reference or "fashion-mnist:test"
+    ref_path = Path(reference)
+    dataset_name = None
+    if ref_path.exists():
+        if not is_stats_file(ref_path):
+            reference = load_image_source(ref_path, image_size=fake.shape[-1])
+    else:
+        dataset_name, _, split = reference.partition(":")
+        if split and split not in ("train", "test"):
+            raise ValueError(f"split must be train or test, got {split!r}")
+    n = min(args.n or DEFAULTS["n"], len(fake))
+    if not isinstance(reference, str):
+        n = min(n, len(reference))
+    metrics = evaluate_images(fake, reference, extractor, n, seed=args.seed, data_dir=args.data_dir)
+    if dataset_name is not None and not args.no_floor:
+        floor = real_vs_real_floor(
+            dataset_name, extractor, n, data_dir=args.data_dir, seed=args.seed
+        )
+        metrics["real_vs_real"] = {k: v for k, v in floor.items() if k != "seconds"}
+    return metrics
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
