@@ -198,10 +198,13 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 def cmd_train(args: argparse.Namespace) -> int:
     from ganforge.training.distributed import shutdown
 
+    finished = False
     try:
-        return _train(args)
+        code = _train(args)
+        finished = code == 0
+        return code
     finally:
-        shutdown()
+        shutdown(wait_for_peers=finished)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -52,4 +52,5 @@ if __name__ == "__main__":
         save_file(weights(trainer), out_file)
     import torch.distributed as dist
 
+    dist.barrier()  # nobody leaves while a peer still talks to it
     dist.destroy_process_group()

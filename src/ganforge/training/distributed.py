@@ -85,6 +85,13 @@ def barrier() -> None:
         dist.barrier()
 
 
-def shutdown() -> None:
+def shutdown(wait_for_peers: bool = True) -> None:
+    """Leave the process group. After a normal finish, a barrier first, so no process
+    exits while a peer still talks to it (gloo aborts on a closed connection); after an
+    error, leave at once rather than wait for peers that may never arrive."""
     if dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            if wait_for_peers:
+                dist.barrier()
+        finally:
+            dist.destroy_process_group()
