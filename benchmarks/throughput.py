@@ -96,8 +96,9 @@ TASKS = [
 ]
 
 
-def make_trainer(task: Task, out: Path, steps: int) -> Trainer:
+def make_trainer(task: Task, out: Path, steps: int, threads: int | None = None) -> Trainer:
     cfg = TrainConfig(
+        threads=threads,
         dataset=task.dataset,
         preset=task.preset,
         loss=task.loss,
@@ -255,11 +256,18 @@ def matmul_flops(threads: int, n: int = 1024, reps: int = 20) -> float:
     return 2 * n**3 / best
 
 
-def bench(task: Task, repeats: int, quick: bool, item: bool, default_threads: int) -> dict:
+def bench(
+    task: Task,
+    repeats: int,
+    quick: bool,
+    item: bool,
+    default_threads: int,
+    ganforge_threads: int | None = None,
+) -> dict:
     steps = task.quick_steps if quick else task.steps
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(default_threads)
-        trainer = make_trainer(task, Path(tmp), steps)
+        trainer = make_trainer(task, Path(tmp), steps, ganforge_threads)
         g_threads = torch.get_num_threads()  # the trainer's thread choice
         torch.set_num_threads(default_threads)
         baseline = Baseline(trainer, item)
@@ -309,6 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(t.name for t in TASKS))
     parser.add_argument("--baseline-no-item", action="store_true")
     parser.add_argument(
+        "--ganforge-threads",
+        type=int,
+        default=None,
+        help="threads for ganforge (default: the trainer's own choice)",
+    )
+    parser.add_argument(
         "--baseline-threads",
         type=int,
         default=None,
@@ -325,7 +339,14 @@ def main(argv: list[str] | None = None) -> int:
     for task in TASKS:
         if task.name in wanted:
             results.append(
-                bench(task, repeats, args.quick, not args.baseline_no_item, default_threads)
+                bench(
+                    task,
+                    repeats,
+                    args.quick,
+                    not args.baseline_no_item,
+                    default_threads,
+                    args.ganforge_threads,
+                )
             )
             if args.json:
                 print(json.dumps(results[-1]), flush=True)
