@@ -535,6 +535,8 @@ class Trainer:
                 unit="step",
                 dynamic_ncols=True,
                 file=sys.stderr,
+                # a live bar on a terminal; in a log file, a line every 30 s at most
+                mininterval=0.1 if sys.stderr.isatty() else 30.0,
             )
         # Per-step statistics stay on the device until the log interval (no host sync).
         window = torch.empty((cfg.log_every, len(STAT_NAMES)), device=self.device)
