@@ -96,7 +96,17 @@ TASKS = [
 ]
 
 
-def make_trainer(task: Task, out: Path, steps: int, threads: int | None = None) -> Trainer:
+def make_trainer(
+    task: Task,
+    out: Path,
+    steps: int,
+    threads: int | None = None,
+    defaults: bool = False,
+    progress: bool = False,
+) -> Trainer:
+    """A trainer for ``task`` writing to ``out``; snapshots and checkpoints off unless
+    ``defaults`` keeps the default intervals."""
+    intervals = {} if defaults else {"sample_every": 0, "checkpoint_every": 0}
     cfg = TrainConfig(
         threads=threads,
         dataset=task.dataset,
@@ -106,10 +116,9 @@ def make_trainer(task: Task, out: Path, steps: int, threads: int | None = None) 
         steps=steps,
         seed=0,
         out=str(out),
-        sample_every=0,
-        checkpoint_every=0,
+        **intervals,
     )
-    trainer = Trainer(cfg)
+    trainer = Trainer(cfg, progress=progress)
     trainer.run_dir = out
     for sub in ("checkpoints", "samples", "plots"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -191,21 +200,7 @@ def overhead(task: Task, steps: int, repeats: int) -> dict:
     import io
 
     with tempfile.TemporaryDirectory() as tmp:
-        full = Trainer(
-            TrainConfig(
-                dataset=task.dataset,
-                preset=task.preset,
-                loss=task.loss,
-                batch_size=task.batch,
-                steps=steps,
-                seed=0,
-                out=str(Path(tmp) / "run"),
-            ),
-            progress=True,
-        )
-        full.run_dir = Path(tmp) / "run"
-        for sub in ("checkpoints", "samples", "plots"):
-            (full.run_dir / sub).mkdir(parents=True, exist_ok=True)
+        full = make_trainer(task, Path(tmp) / "run", steps, defaults=True, progress=True)
         bare = Trainer(dataclasses.replace(full.cfg))
         for _ in range(20):
             bare.train_step()
