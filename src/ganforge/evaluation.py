@@ -63,6 +63,18 @@ def _register_builtins() -> None:
     register_evaluator("lowdim", _evaluate_lowdim)
     for name, higher in HIGHER_IS_BETTER.items():
         register_metric(name, higher)
+    # image metrics (ganforge.metrics.image_eval keys)
+    for name, higher in (
+        ("fid", False),
+        ("kid", False),
+        ("precision", True),
+        ("recall", True),
+        ("density", True),
+        ("coverage", True),
+        ("classifier_score", True),
+        ("mode_kl", False),
+    ):
+        register_metric(name, higher)
 
 
 _register_builtins()
