@@ -240,3 +240,23 @@ def test_full_disk_during_checkpoint_is_one_clear_error(tmp_path, monkeypatch):
     assert calls["n"] == 1
     assert load_checkpoint(run).step == 10
     assert not (run / "lock").exists()
+
+
+def test_checkpoint_from_a_different_architecture_names_what_differs(tmp_path):
+    run = tmp_path / "run"
+    Trainer(tiny_cfg(run, steps=10)).fit()
+    state = load_checkpoint(run)
+    wider = tiny_cfg(
+        tmp_path / "other",
+        steps=10,
+        model={"noise_dim": 4, "g_hidden": (32, 16), "d_hidden": (16, 16)},
+    )
+    with pytest.raises(ValueError, match=r"generator does not match this architecture: .*shape"):
+        Trainer(wider, _resume=state)
+    deeper = tiny_cfg(
+        tmp_path / "other",
+        steps=10,
+        model={"noise_dim": 4, "g_hidden": (16, 16), "d_hidden": (16, 16, 16)},
+    )
+    with pytest.raises(ValueError, match=r"discriminator does not match this architecture"):
+        Trainer(deeper, _resume=state)
