@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    from ganforge.config import ModelConfig, TrainConfig, load_config_file
+    from ganforge.config import TrainConfig, load_config_file
 
     values: dict[str, Any] = {}
     model: dict[str, Any] = {}
@@ -191,8 +191,7 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     for dest in model_fields:
         if getattr(args, dest) is not None:
             model[dest] = getattr(args, dest)
-    del ModelConfig  # model options are validated when merged onto the preset
-    return TrainConfig.from_dict(values), model
+    return TrainConfig.from_dict(values), model  # model options merge onto the preset
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -213,7 +212,14 @@ def _train(args: argparse.Namespace) -> int:
 
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     if args.resume:
+        from ganforge.training.checkpoint import resolve_checkpoint_path
+
+        resolve_checkpoint_path(args.resume)  # a missing run is the first thing to report
+        _check_resume_flags(args)
         trainer = Trainer.resume(args.resume, steps=args.steps, progress=not args.quiet, log=log)
+        if args.dry_run:
+            print(trainer.cfg.to_json())
+            return 0
     else:
         cfg, model = _train_config(args)
         cfg = resolve(cfg, model)
@@ -234,6 +240,22 @@ def _train(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(_summary(result.metrics, result.run_dir))
     return 0
+
+
+RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command"}
+
+
+def _check_resume_flags(args: argparse.Namespace) -> None:
+    """A resumed run keeps its own config; only ``--steps`` may change it."""
+    given = sorted(
+        k for k, v in vars(args).items() if k not in RESUME_FLAGS and v not in (None, False)
+    )
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise ValueError(
+            f"--resume continues a run with its own config; {flags} cannot change "
+            "it (only --steps can)"
+        )
 
 
 def _fmt(v: Any) -> str:
@@ -406,17 +428,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("datasets (or a path to a .csv/.npy file):")
     for name in DATASETS:
         info = DATASETS.get(name)
-        print(f"  {name:<16}{info.description} [preset {info.default_preset}]")
+        print(f"  {name:<16} {info.description} [preset {info.default_preset}]")
     print("losses:")
     for name in LOSSES:
-        print(f"  {name:<16}{LOSSES.get(name).summary}")
+        print(f"  {name:<16} {LOSSES.get(name).summary}")
     print("presets:")
     for name in PRESETS:
-        print(f"  {name:<16}{PRESETS.get(name).description}")
+        print(f"  {name:<16} {PRESETS.get(name).description}")
     print("metrics (for --best-metric):")
     for name in METRIC_DIRECTIONS:
         better = "higher" if METRIC_DIRECTIONS.get(name) else "lower"
-        print(f"  {name:<16}{better} is better")
+        print(f"  {name:<16} {better} is better")
     return 0
 
 
@@ -440,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"ganforge: error: {exc} (see `ganforge --help`)", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `ganforge list | head`
+        sys.stderr.close()
+        return 0
     except (
         ValueError,
         TypeError,
@@ -451,12 +476,13 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         print(f"ganforge: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # a full disk, a vanished mount: one line, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"ganforge: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("ganforge: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `ganforge list | head`
-        sys.stderr.close()
-        return 0
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ class TrainConfig:
     data_dir: str | None = None
     image_size: int | None = None
     preset: str | None = None
-    model: ModelConfig | None = None
+    model: ModelConfig | dict[str, Any] | None = None
     loss: str = "nonsaturating"
     label_smoothing: float = 0.0
     label_noise: float = 0.0
@@ -160,9 +160,14 @@ class TrainConfig:
         if not isinstance(self.dataset, str) or not self.dataset:
             raise ValueError(f"dataset must be a name or a path, got {self.dataset!r}")
         if isinstance(self.model, dict):
-            object.__setattr__(
-                self, "model", ModelConfig(**_known("model", ModelConfig, self.model))
-            )
+            # Partial model options are kept as overrides and merged onto the preset by
+            # resolve(), exactly as a config file's `model:` section is; a complete set
+            # (a saved config) is the model itself.
+            options = dict(_known("model", ModelConfig, self.model))
+            complete = set(options) == {f.name for f in fields(ModelConfig)}
+            object.__setattr__(self, "model", ModelConfig(**options) if complete else options)
+        elif self.model is not None and not isinstance(self.model, ModelConfig):
+            raise TypeError(f"model must be a ModelConfig or a mapping, got {self.model!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
@@ -263,10 +268,11 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     info = dataset_info(cfg.dataset)
     preset_name = cfg.preset or info.default_preset
     preset = get_preset(preset_name)
-    if cfg.model is not None:
+    if isinstance(cfg.model, ModelConfig):
         base = dataclasses.asdict(cfg.model)
     else:
         base = dataclasses.asdict(preset.model)
+        base.update(cfg.model or {})
     if model_overrides:
         base.update(_known("model", ModelConfig, model_overrides))
     if base.get("conditional", "none") != "none":
@@ -300,4 +306,9 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
             cfg.checkpoint_every if cfg.checkpoint_every is not None else max(steps // 5, 1)
         ),
         eval_samples=cfg.eval_samples if cfg.eval_samples is not None else info.eval_samples,
+        eval_every=(
+            cfg.eval_every
+            if cfg.eval_every or cfg.best_metric is None
+            else (cfg.checkpoint_every or max(steps // 5, 1))
+        ),
     )

@@ -64,3 +64,15 @@ def test_bad_image_sources_are_one_line_errors(sets, tmp_path, capsys, source, e
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_os_error_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
+    import ganforge.cli as cli
+
+    def full_disk(args):
+        raise OSError(28, "No space left on device", str(tmp_path / "metrics.json"))
+
+    monkeypatch.setitem(cli.COMMANDS, "list", full_disk)
+    assert main(["list"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"ganforge: error: No space left on device ({tmp_path / 'metrics.json'})"

@@ -260,3 +260,42 @@ def test_checkpoint_from_a_different_architecture_names_what_differs(tmp_path):
     )
     with pytest.raises(ValueError, match=r"discriminator does not match this architecture"):
         Trainer(deeper, _resume=state)
+
+
+def test_each_rollback_halves_the_learning_rates_again(tmp_path, nan_loss):
+    run = tmp_path / "run"
+    trainer = Trainer(tiny_cfg(run, loss=nan_loss({23, 28, 33}), on_nan="rollback"))
+    assert trainer.fit().step == 40
+    assert trainer.lr_scale == 0.125  # three divergences, three halvings
+    events = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines()]
+    assert [e["lr_scale"] for e in events if e.get("event") == "rollback"] == [0.5, 0.25, 0.125]
+
+
+def test_resume_dry_run_prints_the_config_and_trains_nothing(tmp_path):
+    run = tmp_path / "run"
+    Trainer(tiny_cfg(run, steps=10)).fit()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganforge",
+            "train",
+            "--resume",
+            str(run),
+            "--steps",
+            "30",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["steps"] == 30
+    assert load_checkpoint(run).step == 10
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganforge", "train", "--resume", str(run), "--lr-g", "0.1"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "--lr-g cannot change it" in proc.stderr and "Traceback" not in proc.stderr

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganforge.config import TrainConfig, resolve
+from ganforge.config import ModelConfig, TrainConfig, resolve
 from ganforge.data import build_dataset
 from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
 from ganforge.io import append_jsonl, atomic_path, write_json
@@ -569,9 +569,7 @@ class Trainer:
                                 refresh=False,
                             )
                         self._last_row = row
-                    if not self.is_main:
-                        pass
-                    elif (
+                    if self.is_main and (
                         cfg.best_metric is not None
                         and self.step > warmup
                         and ((cfg.eval_every and self.step % cfg.eval_every == 0) or last)
@@ -622,9 +620,10 @@ class Trainer:
         latest = folder / "latest.safetensors"
         if self.cfg.on_nan == "rollback" and latest.exists() and self.rollbacks < MAX_ROLLBACKS:
             state = ckpt.load_checkpoint(latest)
-            self._load_state(state)
+            previous_scale = self.lr_scale
+            self._load_state(state)  # restores the checkpoint's lr_scale
             self.rollbacks += 1
-            self.lr_scale *= 0.5
+            self.lr_scale = min(previous_scale, self.lr_scale) * 0.5
             self._set_learning_rates()
             msg = (
                 f"{term} became NaN or infinite at step {step}; rolled back to step "
@@ -683,8 +682,16 @@ class Trainer:
         return metrics
 
     def _evaluate_for_best(self) -> None:
+        if not self._weights_finite():
+            self._diverged(self.step, "weights")
+            return
         metrics = self.evaluate(seed=self.step)
         name = self.cfg.best_metric
+        if name not in metrics:
+            raise ValueError(
+                f"best_metric {name!r} is not reported for dataset {self.cfg.dataset!r}; "
+                f"it reports: {', '.join(k for k, v in metrics.items() if isinstance(v, float))}"
+            )
         value = metrics.get(name)
         row = {"step": self.step, "time": time.time(), f"eval/{name}": value}
         append_jsonl(self.run_dir / "history.jsonl", row)
@@ -725,11 +732,12 @@ class Trainer:
     def _checkpoint(self) -> Path:
         folder = self.run_dir / "checkpoints"
         path = folder / f"step_{self.step:07d}.safetensors"
-        if not self.is_main:
-            return path
+        # Every process checks (their weights are identical), so all stop together.
         if not self._weights_finite():  # never replace a good checkpoint with a bad one
             self._diverged(self.step, "weights")
             return folder / "latest.safetensors"
+        if not self.is_main:
+            return path
         is_best = self._update_best_from_logs()
         self._write_checkpoint(path, link_latest=True)
         if is_best:  # the same file: a link, not a second write
@@ -855,7 +863,7 @@ def _link_replace(src: Path, dst: Path) -> None:
 
 def _is_resolved(cfg: TrainConfig) -> bool:
     return (
-        cfg.model is not None
+        isinstance(cfg.model, ModelConfig)
         and cfg.n_critic is not None
         and cfg.lr_g is not None
         and cfg.preset is not None
