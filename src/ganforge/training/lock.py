@@ -43,8 +43,12 @@ class RunLock:
     def acquire(self) -> None:
         me = {"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}
         for _ in range(2):
+            # Write the owner to a temp file, then hard-link it into place: the lock file
+            # appears atomically, complete, or not at all.
+            tmp = self.path.with_name(f".{LOCK_NAME}.{me['pid']}.tmp")
+            tmp.write_text(json.dumps(me))
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                os.link(tmp, self.path)
             except FileExistsError:
                 owner = self._owner()
                 if owner is None:
@@ -59,8 +63,8 @@ class RunLock:
                     f"{owner.get('pid')} on {owner.get('host')}; wait for it to finish "
                     f"(or delete {self.path} if that process no longer exists)"
                 ) from None
-            with os.fdopen(fd, "w") as fh:
-                json.dump(me, fh)
+            finally:
+                tmp.unlink(missing_ok=True)
             self.held = True
             return
         raise ValueError(f"could not take the lock {self.path}")
@@ -71,7 +75,7 @@ class RunLock:
             self.held = False
 
     def __enter__(self) -> RunLock:
-        if self.enabled:
+        if self.enabled and not self.held:
             self.acquire()
         return self
 

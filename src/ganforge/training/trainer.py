@@ -126,6 +126,8 @@ class Trainer:
 
         self.dist = distributed.init_from_env(cfg.device)
         self.device = distributed.device_for(self.dist, pick_device(cfg.device))
+        if self.dist.world_size > 1 and cfg.on_nan == "rollback":
+            raise ValueError("--on-nan rollback needs a single process; use stop with torchrun")
         self.data = build_dataset(cfg)
         self.conditional = cfg.model.conditional != "none"
 
@@ -477,7 +479,9 @@ class Trainer:
         if self.run_dir is None:
             self.run_dir = self._create_run_dir()
         run = self.run_dir
-        with RunLock(run, enabled=self.is_main):
+        lock = RunLock(run, enabled=self.is_main)
+        self._on_main(lock.acquire if self.is_main else (lambda: None))
+        with lock:
             if self.is_main:  # temp files of a process killed mid-write; we hold the lock
                 for pattern in ("checkpoints/.*.tmp", "samples/.*.tmp", "plots/.*.tmp", ".*.tmp"):
                     for leftover in run.glob(pattern):
@@ -500,27 +504,35 @@ class Trainer:
                 metrics = {}
         return RunResult(run, metrics, self.step)
 
-    def _create_run_dir(self) -> Path:
-        """Rank 0 creates the run directory; with several processes, every rank learns
-        its path (or rank 0's error) by broadcast."""
+    def _on_main(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on rank 0 only; every process gets its result, or raises rank 0's
+        error as a ValueError (so no process waits for a peer that has stopped)."""
+        if self.world_size == 1:
+            return fn()
+        import torch.distributed as dist
+
         result: list[Any] = [None]
         if self.is_main:
             try:
-                target = Path(self.cfg.out) if self.cfg.out else new_run_dir(self.cfg)
-                path = prepare_run_dir(target)
-                write_json(path / "config.json", self.cfg.to_dict())
-                result = [str(path)]
-            except ValueError as exc:
-                if self.world_size == 1:
-                    raise
-                result = [exc]
-        if self.world_size > 1:
-            import torch.distributed as dist
+                result = [("ok", fn())]
+            except Exception as exc:  # noqa: BLE001 - passed on to every process
+                result = [("error", str(exc))]
+        dist.broadcast_object_list(result, src=0)
+        status, value = result[0]
+        if status == "error":
+            raise ValueError(value)
+        return value
 
-            dist.broadcast_object_list(result, src=0)
-        if isinstance(result[0], Exception):
-            raise ValueError(str(result[0]))
-        return Path(result[0])
+    def _create_run_dir(self) -> Path:
+        """Rank 0 creates the run directory and writes ``config.json``."""
+
+        def create() -> str:
+            target = Path(self.cfg.out) if self.cfg.out else new_run_dir(self.cfg)
+            path = prepare_run_dir(target)
+            write_json(path / "config.json", self.cfg.to_dict())
+            return str(path)
+
+        return Path(self._on_main(create))
 
     def _loop(self) -> None:
         cfg, run = self.cfg, self.run_dir
@@ -583,12 +595,27 @@ class Trainer:
                         self._snapshot()
                     if (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0) or last:
                         self._checkpoint()
-                    if self._stop_signal is not None:
+                    if self._should_stop(count == 0):
                         path = self._checkpoint()
                         raise TrainingInterrupted(self._stop_signal, path, run)
         finally:
             if bar is not None:
                 bar.close()
+
+    def _should_stop(self, at_log_boundary: bool) -> bool:
+        """A signal stops training after the current step; with several processes they
+        agree (all-reduce at log boundaries) so all stop at the same step."""
+        if self.world_size == 1:
+            return self._stop_signal is not None
+        if not at_log_boundary:
+            return False
+        import torch.distributed as dist
+
+        flag = torch.tensor([0 if self._stop_signal is None else self._stop_signal])
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() and self._stop_signal is None:
+            self._stop_signal = int(flag.item())
+        return bool(flag.item())
 
     def _log_row(self, stats: torch.Tensor, first_step: int, elapsed: float) -> dict | None:
         """Average a window of per-step statistics ``(n, len(STAT_NAMES))`` into a history
