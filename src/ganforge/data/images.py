@@ -918,8 +918,11 @@ def evaluate_image_samples(dataset: Any, fake: np.ndarray, n: int, seed: int = 0
         return {"protocol": {"n_fake": int(len(fake)), "skipped": ["image metrics unavailable"]}}
     fake = np.asarray(fake)
     m = min(len(fake), n, FEATURE_METRIC_CAP)
-    real = dataset.sample_real(n, seed=seed + 1_000_003)
-    reference = dataset.sample_real(n, seed=seed + 2_000_003)
+    size = getattr(dataset, "size", None)
+    if size is not None and 2 * m > size:  # the two real samples must not share images
+        m = max(2, size // 2)
+    both = dataset.sample_real(2 * m, seed=seed + 1_000_003)  # distinct images
+    real, reference = both[:m], both[m : 2 * m]
     ext, ext_name = _extractor_for(dataset)
     split = getattr(dataset, "real_split", "train")
     out = evaluate_images(fake[:m], real[:m], ext, seed=seed, split=split)
@@ -936,7 +939,8 @@ def evaluate_image_samples(dataset: Any, fake: np.ndarray, n: int, seed: int = 0
             "n_real": int(m),
             "n_modes": int(len(fake)) if getattr(dataset, "stacked", False) else None,
             "seed": int(seed),
-            "real_vs_real": "a second real sample of the same size against the same real sample",
+            "real_vs_real": "a second, disjoint real sample of the same size against the "
+            "same real sample",
         }
     )
     return out
