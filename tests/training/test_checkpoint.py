@@ -39,8 +39,24 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
 
 @pytest.mark.parametrize(
     ("loss", "ema"),
-    [("nonsaturating", 0.0), ("wgan-gp", 0.0), ("wasserstein", 0.0), ("nonsaturating", 0.9)],
-    ids=["nonsaturating", "wgan-gp", "wasserstein", "nonsaturating-ema"],
+    [
+        ("nonsaturating", 0.0),
+        ("minimax", 0.0),
+        ("wgan-gp", 0.0),
+        ("wasserstein", 0.0),
+        ("hinge", 0.0),
+        ("least-squares", 0.0),
+        ("nonsaturating", 0.9),
+    ],
+    ids=[
+        "nonsaturating",
+        "minimax",
+        "wgan-gp",
+        "wasserstein",
+        "hinge",
+        "least-squares",
+        "nonsaturating-ema",
+    ],
 )
 def test_resume_is_bitwise_identical_to_an_uninterrupted_run(
     tmp_path: Path, no_plots, loss: str, ema: float
