@@ -856,7 +856,7 @@ class Trainer:
             self.log(f"warning: plotting failed: {exc}")
 
 
-SMALL_MODEL_PARAMS = 100_000
+SMALL_MODEL_PARAMS = 200_000
 
 
 def set_threads(threads: int | None, n_params: int, device: torch.device) -> None:
