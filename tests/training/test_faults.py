@@ -21,6 +21,11 @@ from ganforge.training.trainer import Trainer, TrainingDiverged
 TINY = ["--g-hidden", "16,16", "--d-hidden", "16,16", "--batch-size", "32"]
 
 
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """Run ``python -m ganforge ARGS`` and capture its output."""
+    return subprocess.run([sys.executable, "-m", "ganforge", *args], capture_output=True, text=True)
+
+
 def tiny_cfg(out: Path, **kw) -> TrainConfig:
     base = dict(
         dataset="ring8",
@@ -129,42 +134,14 @@ def test_second_run_in_same_directory_is_refused_and_stale_lock_detected(tmp_pat
     lock = run / "lock"
     # A live owner (this test process) holds the lock: refused with one clear line.
     lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ganforge",
-            "train",
-            "--resume",
-            str(run),
-            "--steps",
-            "20",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = cli("train", "--resume", str(run), "--steps", "20", "--quiet")
     assert proc.returncode == 2
     assert "in use by process" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     # The owner is gone (a pid that does not exist): the stale lock is taken over.
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname()}))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ganforge",
-            "train",
-            "--resume",
-            str(run),
-            "--steps",
-            "20",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = cli("train", "--resume", str(run), "--steps", "20", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert load_checkpoint(run).step == 20
     assert not lock.exists()
@@ -274,21 +251,7 @@ def test_each_rollback_halves_the_learning_rates_again(tmp_path, nan_loss):
 def test_resume_dry_run_prints_the_config_and_trains_nothing(tmp_path):
     run = tmp_path / "run"
     Trainer(tiny_cfg(run, steps=10)).fit()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ganforge",
-            "train",
-            "--resume",
-            str(run),
-            "--steps",
-            "30",
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = cli("train", "--resume", str(run), "--steps", "30", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["steps"] == 30
     assert load_checkpoint(run).step == 10
