@@ -19,7 +19,7 @@ from ganforge.data.base import Dataset
 from ganforge.evaluation import evaluate_samples
 from ganforge.models import build_models
 from ganforge.training.checkpoint import load_checkpoint, load_state_strict, resolve_checkpoint_path
-from ganforge.training.sampling import generate, pick_device
+from ganforge.training.sampling import default_labels, generate, pick_device
 
 Which = Literal["latest", "best"]
 
@@ -84,7 +84,9 @@ def evaluate(
     cfg = loaded.config
     dataset = build_dataset(cfg)
     n = n or cfg.eval_samples
-    metrics = evaluate_samples(dataset, loaded.sample(n, seed), n=n, seed=seed)
+    k = cfg.model.num_classes if cfg.model.conditional != "none" else 0
+    labels = default_labels(n, k) if k else None
+    metrics = evaluate_samples(dataset, loaded.sample(n, seed), n=n, seed=seed, labels=labels)
     metrics["protocol"].update(
         {
             "generator": "ema" if loaded.uses_ema else "raw",

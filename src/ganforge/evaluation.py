@@ -35,9 +35,16 @@ def list_metrics() -> list[str]:
     return METRIC_DIRECTIONS.names()
 
 
-def evaluate_samples(dataset: Any, fake: np.ndarray, n: int, seed: int = 0) -> dict[str, Any]:
-    """Evaluate native-unit ``fake`` samples against ``dataset`` with its kind's evaluator."""
-    return EVALUATORS.get(dataset.kind)(dataset, fake, n=n, seed=seed)
+def evaluate_samples(
+    dataset: Any, fake: np.ndarray, n: int, seed: int = 0, labels: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Evaluate native-unit ``fake`` samples against ``dataset`` with its kind's evaluator.
+
+    ``labels``: the class each sample was generated for (conditional models); passed on
+    to the evaluator only when given, so evaluators without conditional metrics need not
+    accept it."""
+    extra = {} if labels is None else {"labels": np.asarray(labels)}
+    return EVALUATORS.get(dataset.kind)(dataset, fake, n=n, seed=seed, **extra)
 
 
 def _evaluate_lowdim(dataset: Any, fake: np.ndarray, n: int, seed: int = 0) -> dict[str, Any]:
@@ -73,6 +80,8 @@ def _register_builtins() -> None:
         ("coverage", True),
         ("classifier_score", True),
         ("mode_kl", False),
+        ("label_accuracy", True),
+        ("label_accuracy_min", True),
     ):
         register_metric(name, higher)
 

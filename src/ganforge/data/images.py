@@ -280,6 +280,9 @@ class ImageDataset(Dataset):
     kind = "image"
     size: int = 0
     real_split: str = "train"
+    #: a registered extractor with class outputs trained on this dataset's labels; lets
+    #: the evaluator check a conditional generator's samples against their labels
+    label_classifier: str | None = None
 
     def __init__(self) -> None:
         super().__init__(np.zeros(1), np.ones(1))  # unused: images have a fixed scale
@@ -679,6 +682,7 @@ def fashion_mnist_dataset(cfg: Any) -> ArrayImageDataset:
         "Bag",
         "Ankle boot",
     ]
+    ds.label_classifier = "fashion-cnn"  # trained on these ten classes
     return ds
 
 
@@ -902,10 +906,39 @@ _SCALARS = (
     "modes_covered",
     "mode_kl",
     "reverse_kl",
+    "label_accuracy",
+    "label_accuracy_min",
 )
 
 
-def evaluate_image_samples(dataset: Any, fake: np.ndarray, n: int, seed: int = 0) -> dict[str, Any]:
+def label_accuracy(
+    classifier: Any, images: np.ndarray, labels: np.ndarray, num_classes: int
+) -> dict[str, Any]:
+    """How often ``classifier`` (a registered extractor name with class outputs) assigns
+    each image the class it was meant to have: ``label_accuracy`` (mean over classes),
+    ``label_accuracy_min`` (the worst class) and ``label_accuracy_by_class``."""
+    from ganforge.features import get_extractor
+
+    probs = get_extractor(classifier).extract(images).probs
+    if probs is None:
+        raise ValueError(f"extractor {classifier!r} has no class outputs")
+    labels = np.asarray(labels, dtype=np.int64)
+    hit = probs.argmax(axis=1) == labels
+    by_class = [
+        float(hit[labels == k].mean()) if (labels == k).any() else float("nan")
+        for k in range(num_classes)
+    ]
+    present = [a for a in by_class if a == a]
+    return {
+        "label_accuracy": float(np.mean(present)),
+        "label_accuracy_min": float(min(present)),
+        "label_accuracy_by_class": by_class,
+    }
+
+
+def evaluate_image_samples(
+    dataset: Any, fake: np.ndarray, n: int, seed: int = 0, labels: np.ndarray | None = None
+) -> dict[str, Any]:
     """Evaluator for data kind ``image``: FID, KID, precision/recall/density/coverage (and
     class statistics with a classifier) of uint8 ``fake`` against ``n`` real images, with
     the same numbers for a second real sample as ``real_vs_real``. Extractor:
@@ -930,6 +963,14 @@ def evaluate_image_samples(dataset: Any, fake: np.ndarray, n: int, seed: int = 0
     if getattr(dataset, "stacked", False):
         out.update(stacked_modes(fake))
         floor.update(stacked_modes(reference))
+    classifier = getattr(dataset, "label_classifier", None)
+    if labels is not None and classifier and dataset.num_classes:
+        k = int(dataset.num_classes)
+        out.update(label_accuracy(classifier, fake[:m], np.asarray(labels)[:m], k))
+        images, real_labels = dataset.sample_real_labelled(m, seed=seed + 3_000_003)
+        floor_acc = label_accuracy(classifier, images, real_labels, k)
+        floor.update(floor_acc)
+        out["real_label_accuracy_by_class"] = floor_acc["label_accuracy_by_class"]
     out["real_vs_real"] = {k: floor[k] for k in _SCALARS if k in floor}
     out["protocol"].update(
         {

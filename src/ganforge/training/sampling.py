@@ -35,6 +35,12 @@ def default_batch_size(
     return int(min(16384, max(16, 2**19 // max(numel, 1))))
 
 
+def default_labels(n: int, num_classes: int) -> np.ndarray:
+    """The classes a conditional generator draws when none is given: ``i % num_classes``
+    for sample ``i`` (balanced, and known to the evaluator without storing them)."""
+    return np.arange(n, dtype=np.int64) % int(num_classes)
+
+
 @torch.inference_mode()
 def generate(
     generator: nn.Module,
@@ -69,7 +75,7 @@ def generate(
     y_all = None
     if num_classes:
         if labels is None:
-            y_all = torch.arange(n) % num_classes
+            y_all = torch.from_numpy(default_labels(n, num_classes))
         else:
             y_all = (
                 torch.as_tensor(labels, dtype=torch.long).reshape(-1).expand(n)

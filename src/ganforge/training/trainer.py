@@ -33,7 +33,7 @@ from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_tar
 from ganforge.models import build_models, count_parameters
 from ganforge.training import checkpoint as ckpt
 from ganforge.training.lock import RunLock
-from ganforge.training.sampling import generate, pick_device
+from ganforge.training.sampling import default_labels, generate, pick_device
 
 STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
 SNAPSHOT_SAMPLES = 1000
@@ -698,7 +698,10 @@ class Trainer:
 
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:
         n = n or self.cfg.eval_samples
-        metrics = evaluate_samples(self.data, self.sample(n, seed=seed), n=n, seed=seed)
+        labels = default_labels(n, self.cfg.model.num_classes) if self.conditional else None
+        metrics = evaluate_samples(
+            self.data, self.sample(n, seed=seed), n=n, seed=seed, labels=labels
+        )
         metrics["protocol"]["generator"] = "ema" if self.G_ema is not None else "raw"
         metrics["protocol"]["step"] = self.step
         return metrics
