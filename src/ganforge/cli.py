@@ -57,7 +57,12 @@ MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--noise-dim", "noise_dim", int, "generator noise dimension"),
     ("--g-hidden", "g_hidden", str, "generator layer widths, e.g. 256,256"),
     ("--d-hidden", "d_hidden", str, "discriminator layer widths"),
-    ("--g-activation", "g_activation", str, "relu, leaky_relu, tanh, elu, gelu, silu"),
+    (
+        "--g-activation",
+        "g_activation",
+        str,
+        "relu, leaky_relu, tanh, elu, gelu, silu, maxout (5 pieces)",
+    ),
     ("--d-activation", "d_activation", str, "discriminator activation"),
     ("--g-output", "g_output", str, "linear, tanh or sigmoid"),
     ("--d-dropout", "d_dropout", float, "dropout in the discriminator"),

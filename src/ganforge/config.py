@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-Activation = Literal["relu", "leaky_relu", "tanh", "elu", "gelu", "silu"]
+Activation = Literal["relu", "leaky_relu", "tanh", "elu", "gelu", "silu", "maxout"]
 OutputActivation = Literal["linear", "tanh", "sigmoid"]
 Optimizer = Literal["adam", "rmsprop"]
 Schedule = Literal["constant", "linear", "cosine"]
@@ -109,6 +109,8 @@ class ModelConfig:
         _check_literal("g_activation", self.g_activation, Activation)
         _check_literal("d_activation", self.d_activation, Activation)
         _check_literal("g_output", self.g_output, OutputActivation)
+        if self.arch == "dcgan" and "maxout" in (self.g_activation, self.d_activation):
+            raise ValueError("maxout units are for MLP models (dcgan has no dense hidden layers)")
         _check_float("d_dropout", self.d_dropout, 0.0, 1.0, hi_open=True)
         for name in ("g_batch_norm", "d_batch_norm"):
             if not isinstance(getattr(self, name), bool):

@@ -87,6 +87,25 @@ def test_parameter_count_by_hand() -> None:
     assert count_parameters(d) == (1 * 4 + 4) + (4 * 1 + 1)  # 13
 
 
+def test_maxout_discriminator_by_hand() -> None:
+    from ganforge.models.mlp import MAXOUT_PIECES, Maxout
+
+    cfg = ModelConfig(noise_dim=2, g_hidden=(3,), d_hidden=(4,), d_activation="maxout")
+    _, d = build_models(cfg, (2,))
+    assert count_parameters(d) == (2 * 4 + 4) * MAXOUT_PIECES + (4 + 1)
+    unit = Maxout(1, 2, pieces=3)
+    with torch.no_grad():  # output j = max_k (w[j, k] * x + b[j, k])
+        unit.linear.weight.copy_(torch.tensor([[1.0], [-1.0], [0.5], [2.0], [0.0], [-3.0]]))
+        unit.linear.bias.copy_(torch.tensor([0.0, 0.0, 1.0, 0.0, 1.0, 0.0]))
+    x = torch.tensor([[2.0], [-1.0]])
+    # x = 2: unit 0 max(2, -2, 2) = 2, unit 1 max(4, 1, -6) = 4
+    # x = -1: unit 0 max(-1, 1, 0.5) = 1, unit 1 max(-2, 1, 3) = 3
+    assert torch.equal(unit(x), torch.tensor([[2.0, 4.0], [1.0, 3.0]]))
+    _step(*build_models(cfg, (2,)), torch.randn(8, 2), cfg.noise_dim)
+    with pytest.raises(ValueError, match="maxout units are for MLP"):
+        ModelConfig(arch="dcgan", d_activation="maxout")
+
+
 def test_batch_norm_and_dropout_layers() -> None:
     cfg = dataclasses.replace(TINY, g_batch_norm=True, d_batch_norm=True, d_dropout=0.5)
     g, d = build_models(cfg, (2,))

@@ -14,6 +14,36 @@ from torch import nn
 
 from ganforge.config import ModelConfig
 
+MAXOUT_PIECES = 5  # as in the original GAN and PacGAN's toy discriminators
+
+
+class Maxout(nn.Module):
+    """Maxout unit (Goodfellow et al., 2013): ``pieces`` linear maps, elementwise max.
+    ``(B, in_features) -> (B, out_features)``."""
+
+    def __init__(
+        self, in_features: int, out_features: int, pieces: int = MAXOUT_PIECES, bias: bool = True
+    ) -> None:
+        super().__init__()
+        self.out_features, self.pieces = out_features, pieces
+        self.linear = nn.Linear(in_features, out_features * pieces, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.linear(x)  # (B, out * pieces)
+        return y.view(x.shape[0], self.out_features, self.pieces).amax(dim=2)
+
+
+def hidden_layer(width: int, h: int, act: str, batch_norm: bool) -> list[nn.Module]:
+    """One hidden layer ``width -> h``: linear (+ batch norm) + activation, or a maxout
+    unit (+ batch norm) when ``act == "maxout"``."""
+    if act == "maxout":
+        layers: list[nn.Module] = [Maxout(width, h, bias=not batch_norm)]
+        return [*layers, nn.BatchNorm1d(h)] if batch_norm else layers
+    layers = [nn.Linear(width, h, bias=not batch_norm)]
+    if batch_norm:
+        layers.append(nn.BatchNorm1d(h))
+    return [*layers, activation(act)]
+
 
 def activation(name: str) -> nn.Module:
     if name == "relu":
@@ -42,10 +72,7 @@ class MLPGenerator(nn.Module):
         layers: list[nn.Module] = []
         width = cfg.noise_dim
         for h in cfg.g_hidden:
-            layers.append(nn.Linear(width, h, bias=not cfg.g_batch_norm))
-            if cfg.g_batch_norm:
-                layers.append(nn.BatchNorm1d(h))
-            layers.append(activation(cfg.g_activation))
+            layers += hidden_layer(width, h, cfg.g_activation, cfg.g_batch_norm)
             width = h
         layers.append(nn.Linear(width, math.prod(self.shape)))
         layers.append(OUTPUTS[cfg.g_output]())
@@ -63,10 +90,7 @@ class MLPDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(shape)
         for h in cfg.d_hidden:
-            layers.append(nn.Linear(width, h, bias=not cfg.d_batch_norm))
-            if cfg.d_batch_norm:
-                layers.append(nn.BatchNorm1d(h))
-            layers.append(activation(cfg.d_activation))
+            layers += hidden_layer(width, h, cfg.d_activation, cfg.d_batch_norm)
             if cfg.d_dropout > 0:
                 layers.append(nn.Dropout(cfg.d_dropout))
             width = h
