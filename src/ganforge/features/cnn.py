@@ -63,18 +63,16 @@ def save_cnn(model: MnistCNN, path: str | os.PathLike[str], metadata: dict[str, 
     """Write ``model`` weights to ``path`` as safetensors, atomically (temp + rename)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from ganforge.io import atomic_write
+
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     meta = {"num_classes": str(model.num_classes), **metadata}
-    try:
+
+    def write(tmp: Path) -> None:
         save_file(state, str(tmp), metadata=meta)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    atomic_write(path, write)
 
 
 def load_cnn(path: str | os.PathLike[str]) -> tuple[MnistCNN, dict[str, str]]:

@@ -233,8 +233,9 @@ def save_statistics(path: str | os.PathLike[str], stats: FeatureStats) -> Path:
     Stored arrays: ``mu`` (D,), ``sigma`` (D, D), ``n`` and ``meta`` (a JSON string), so
     the file loads with ``allow_pickle=False``.
     """
+    from ganforge.io import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez(
         buf,
@@ -243,13 +244,7 @@ def save_statistics(path: str | os.PathLike[str], stats: FeatureStats) -> Path:
         n=np.asarray(int(stats.n), dtype=np.int64),
         meta=np.asarray(json.dumps(stats.meta, sort_keys=True, default=str)),
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
     return path
 
 

@@ -117,18 +117,9 @@ def _fingerprint(extractor: Any) -> str | None:
     return h.hexdigest()[:12]
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _save_reference(path: Path, ref: ReferenceSet) -> None:
+    from ganforge.io import atomic_write
+
     arrays: dict[str, np.ndarray] = {
         "mu": ref.stats.mu,
         "sigma": ref.stats.sigma,
@@ -141,7 +132,7 @@ def _save_reference(path: Path, ref: ReferenceSet) -> None:
         arrays["probs"] = ref.probs
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
 
 
 def _load_reference(path: Path) -> ReferenceSet | None:
