@@ -91,3 +91,19 @@ def test_reference_cache_and_floor(mnist_dir: Path, cache: Path) -> None:
         reference_set("mnist", "test", 300, "fashion-cnn", data_dir=str(mnist_dir))
     with pytest.raises(ValueError, match="unknown reference dataset"):
         reference_set("cifar", "test", 10)
+
+
+def test_reference_cache_is_keyed_by_the_images(
+    mnist_dir: Path, cache: Path, tmp_path: Path
+) -> None:
+    """Another folder with other images under the same dataset name gets its own entry."""
+    a = reference_set("mnist", "test", 50, "fashion-cnn", data_dir=str(mnist_dir))
+    other = tmp_path / "other"
+    other.mkdir()
+    rng = np.random.default_rng(9)
+    for stem, n in (("train", 60), ("t10k", 60)):
+        write_idx(other / f"{stem}-images-idx3-ubyte", rng.integers(0, 64, (n, 28, 28), np.uint8))
+        write_idx(other / f"{stem}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
+    b = reference_set("mnist", "test", 50, "fashion-cnn", data_dir=str(other))
+    assert len(list((cache / "reference").iterdir())) == 2
+    assert not np.allclose(a.stats.mu, b.stats.mu)

@@ -159,20 +159,22 @@ def reference_set(
 ) -> ReferenceSet:
     """Features and statistics of the first ``n`` images of a dataset split, cached.
 
-    The cache key is (extractor name + weights hash, dataset, split, n); extractors
-    without a weights file (wrapped modules) are never cached.
+    The cache key is (extractor name + weights hash, dataset, split, n, hash of the
+    images themselves), so a different ``data_dir`` or changed files never reuse stale
+    features; extractors without a weights file (wrapped modules) are never cached.
     """
     from ganforge.features import get_extractor
 
     ext = get_extractor(extractor, **(extractor_kwargs or {}))
     fp = _fingerprint(ext)
-    key = f"{ext.name}-{fp}-{dataset}-{split}-n{n}-v{_CACHE_VERSION}.npz"
+    images = load_reference_images(dataset, split, n, data_dir)
+    data_hash = hashlib.sha256(np.ascontiguousarray(images).data).hexdigest()[:12]
+    key = f"{ext.name}-{fp}-{dataset}-{split}-n{n}-{data_hash}-v{_CACHE_VERSION}.npz"
     path = cache_dir() / "reference" / key
     if use_cache and fp is not None and path.is_file():
         ref = _load_reference(path)
         if ref is not None:
             return ref
-    images = load_reference_images(dataset, split, n, data_dir)
     out = ext.extract(images, batch_size=batch_size)
     protocol = {
         "extractor": ext.name,
