@@ -35,9 +35,13 @@ class LoadedGenerator:
     uses_ema: bool
     path: Path
 
-    def sample(self, n: int, seed: int = 0, label: int | None = None) -> np.ndarray:
+    def sample(
+        self, n: int, seed: int = 0, label: int | None = None, truncation: float | None = None
+    ) -> np.ndarray:
         """``n`` samples in native units, reproducible from ``seed``; ``label`` picks the
-        class of a conditional model (default: all classes in turn)."""
+        class of a conditional model (default: all classes in turn); ``truncation`` t
+        draws the noise from a normal truncated to [-t, t] (typical samples, less
+        variety)."""
         k = self.config.model.num_classes if self.config.model.conditional != "none" else 0
         if label is not None and not k:
             raise ValueError("--label needs a conditional model; this one is unconditional")
@@ -50,6 +54,7 @@ class LoadedGenerator:
             decode=self.decoder.decode,
             num_classes=k,
             labels=label,
+            truncation=truncation,
         )
 
 
@@ -77,21 +82,28 @@ def sample(
 
 
 def evaluate(
-    path: str | Path, n: int | None = None, seed: int = 0, which: Which = "latest"
+    path: str | Path,
+    n: int | None = None,
+    seed: int = 0,
+    which: Which = "latest",
+    truncation: float | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a run or checkpoint against fresh real data of its dataset."""
+    """Evaluate a run or checkpoint against fresh real data of its dataset (samples
+    drawn with ``truncation`` when given, see :meth:`LoadedGenerator.sample`)."""
     loaded = load_generator(path, which)
     cfg = loaded.config
     dataset = build_dataset(cfg)
     n = n or cfg.eval_samples
     k = cfg.model.num_classes if cfg.model.conditional != "none" else 0
     labels = default_labels(n, k) if k else None
-    metrics = evaluate_samples(dataset, loaded.sample(n, seed), n=n, seed=seed, labels=labels)
+    fake = loaded.sample(n, seed, truncation=truncation)
+    metrics = evaluate_samples(dataset, fake, n=n, seed=seed, labels=labels)
     metrics["protocol"].update(
         {
             "generator": "ema" if loaded.uses_ema else "raw",
             "step": loaded.step,
             "checkpoint": str(loaded.path),
+            "truncation": truncation,
         }
     )
     return metrics

@@ -87,6 +87,11 @@ def _add_flags(p: argparse.ArgumentParser, table: list[tuple[str, str, Any, str]
         p.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
 
 
+TRUNCATION_HELP = (
+    "draw the noise from a normal truncated to [-T, T]: more typical samples, less variety"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ganforge import __version__
 
@@ -145,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
+    s.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
 
     e = sub.add_parser(
         "evaluate", help="evaluate a run, checkpoint or image set; write metrics.json"
@@ -153,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=int, default=None, help="generated samples (default: dataset's)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    e.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
     e.add_argument("--out", help="where to write the metrics (default RUN/metrics.json)")
     e.add_argument(
         "--reference",
@@ -298,7 +305,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ValueError(f"--out must end in .npy or .csv, got {args.out!r}")
     if out.is_dir():
         raise ValueError(f"--out {args.out!r} is a directory")
-    samples = loaded.sample(args.n, seed=args.seed, label=args.label)
+    samples = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     with atomic_path(out) as tmp:
         if suffix == ".npy":
             with open(tmp, "wb") as fh:
@@ -317,7 +324,7 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
 
     from ganforge.images import write_samples
 
-    images = loaded.sample(args.n, seed=args.seed, label=args.label)
+    images = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     labels = None
     model = loaded.config.model
     if model.conditional != "none":
@@ -360,7 +367,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if _is_run_or_checkpoint(src) and args.reference is None and args.extractor is None:
         from ganforge.api import evaluate
 
-        metrics = evaluate(src, n=args.n, seed=args.seed, which=args.checkpoint)
+        metrics = evaluate(
+            src, n=args.n, seed=args.seed, which=args.checkpoint, truncation=args.truncation
+        )
         default_out = (src if src.is_dir() else src.parent.parent) / "metrics.json"
     else:
         metrics = _evaluate_images(args, src)
@@ -391,7 +400,7 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
         loaded = load_generator(src, args.checkpoint)
         if loaded.decoder.kind != "image":
             raise ValueError("--reference/--extractor apply to image runs only")
-        fake = loaded.sample(args.n or DEFAULTS["n"], seed=args.seed)
+        fake = loaded.sample(args.n or DEFAULTS["n"], seed=args.seed, truncation=args.truncation)
     else:
         fake = load_image_source(src)
     reference: Any = args.reference or "fashion-mnist:test"
@@ -413,6 +422,8 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
             dataset_name, extractor, n, data_dir=args.data_dir, seed=args.seed
         )
         metrics["real_vs_real"] = {k: v for k, v in floor.items() if k != "seconds"}
+    if args.truncation is not None:
+        metrics["protocol"]["truncation"] = args.truncation
     return metrics
 
 

@@ -35,6 +35,21 @@ def default_batch_size(
     return int(min(16384, max(16, 2**19 // max(numel, 1))))
 
 
+def truncated_normal(
+    shape: tuple[int, ...], truncation: float | None, rng: torch.Generator
+) -> torch.Tensor:
+    """Standard normal noise; with ``truncation`` t, entries outside [-t, t] are redrawn
+    until none is left (a normal truncated to [-t, t], reproducible from ``rng``)."""
+    z = torch.randn(shape, generator=rng)
+    if truncation is None:
+        return z
+    outside = z.abs() > truncation
+    while outside.any():
+        z[outside] = torch.randn(int(outside.sum()), generator=rng)
+        outside = z.abs() > truncation
+    return z
+
+
 def default_labels(n: int, num_classes: int) -> np.ndarray:
     """The classes a conditional generator draws when none is given: ``i % num_classes``
     for sample ``i`` (balanced, and known to the evaluator without storing them)."""
@@ -53,6 +68,7 @@ def generate(
     decode: Any = None,
     num_classes: int = 0,
     labels: int | Any = None,
+    truncation: float | None = None,
 ) -> np.ndarray | torch.Tensor:
     """Draw ``n`` samples; the noise comes from a CPU generator seeded with ``seed``, so
     the result is reproducible for a given ``seed`` and ``batch_size`` on any device.
@@ -61,10 +77,14 @@ def generate(
     such as ``Dataset.decode``), the decoded native array. Memory is bounded by
     ``batch_size`` plus the output itself. A conditional generator (``num_classes > 0``)
     gets ``labels`` (one class, or one per sample); by default the classes in turn,
-    ``i % num_classes``.
+    ``i % num_classes``. ``truncation`` t draws the noise from a normal truncated to
+    [-t, t] (entries outside are redrawn; BigGAN's truncation trick): more typical samples,
+    less variety.
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"number of samples must be a positive integer, got {n!r}")
+    if truncation is not None and not (isinstance(truncation, (int, float)) and truncation > 0):
+        raise ValueError(f"truncation must be a positive number, got {truncation!r}")
     if device is None:
         device = next(generator.parameters()).device
     was_training = generator.training
@@ -92,7 +112,7 @@ def generate(
     try:
         for start in range(0, n, batch_size):
             b = min(batch_size, n - start)
-            z = torch.randn((b, noise_dim), generator=rng).mul_(noise_std).to(device)
+            z = truncated_normal((b, noise_dim), truncation, rng).mul_(noise_std).to(device)
             if y_all is None:
                 out = generator(z).to("cpu")
             else:
