@@ -70,8 +70,6 @@ MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--conditional", "conditional", str, "none, concat or projection (needs labels)"),
     ("--embed-dim", "embed_dim", int, "label embedding size for conditional G"),
     ("--base-width", "base_width", int, "dcgan: channels of the largest feature maps"),
-    ("--d-fourier", "d_fourier", int, "random Fourier input features of an MLP D (0 = off)"),
-    ("--d-fourier-scale", "d_fourier_scale", float, "their frequency std, per data std"),
 ]
 
 

@@ -92,15 +92,9 @@ class ModelConfig:
     embed_dim: int = 16
     base_width: int = 64
     spectral_norm: bool = False
-    d_fourier: int = 0
-    d_fourier_scale: float = 5.0
 
     def __post_init__(self) -> None:
         _check_int("noise_dim", self.noise_dim)
-        _check_int("d_fourier", self.d_fourier, minimum=0)
-        _check_float("d_fourier_scale", self.d_fourier_scale, 0.0, lo_open=True)
-        if self.d_fourier and self.arch == "dcgan":
-            raise ValueError("Fourier input features are for MLP discriminators (low-dim data)")
         _check_int("base_width", self.base_width)
         if not isinstance(self.spectral_norm, bool):
             raise TypeError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")

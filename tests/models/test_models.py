@@ -106,34 +106,6 @@ def test_maxout_discriminator_by_hand() -> None:
         ModelConfig(arch="dcgan", d_activation="maxout")
 
 
-def test_fourier_features_by_hand() -> None:
-    import math
-
-    from ganforge.models.mlp import FourierFeatures
-
-    ff = FourierFeatures(2, 1, scale=1.0)
-    ff.freqs.copy_(torch.tensor([[0.25, 0.5]]))
-    x = torch.tensor([[1.0, 1.0], [2.0, 0.0]])
-    # angles 2π(0.25 + 0.5) = 1.5π and 2π(0.5) = π
-    want = torch.tensor([[1.0, 1.0, -1.0, 0.0], [2.0, 0.0, 0.0, -1.0]])
-    torch.testing.assert_close(ff(x), want, atol=1e-6, rtol=0)
-    assert "freqs" in ff.state_dict() and not list(ff.parameters())  # saved, not trained
-    cfg = ModelConfig(noise_dim=2, g_hidden=(3,), d_hidden=(4,), d_fourier=8)
-    torch.manual_seed(0)
-    _, d = build_models(cfg, (2,))
-    first = next(m for m in d.modules() if isinstance(m, nn.Linear))
-    assert first.in_features == 2 + 2 * 8
-    torch.manual_seed(0)
-    _, d2 = build_models(cfg, (2,))
-    assert torch.equal(d.state_dict()["features.1.freqs"], d2.state_dict()["features.1.freqs"])
-    assert math.isclose(float(d.state_dict()["features.1.freqs"].std()), 5.0, rel_tol=0.6)
-    _step(*build_models(cfg, (2,)), torch.randn(8, 2), cfg.noise_dim)
-    with pytest.raises(ValueError, match="Fourier input features are for MLP"):
-        ModelConfig(arch="dcgan", d_fourier=4)
-    with pytest.raises(ValueError, match="d_fourier must be >= 0"):
-        ModelConfig(d_fourier=-1)
-
-
 def test_batch_norm_and_dropout_layers() -> None:
     cfg = dataclasses.replace(TINY, g_batch_norm=True, d_batch_norm=True, d_dropout=0.5)
     g, d = build_models(cfg, (2,))

@@ -33,23 +33,6 @@ class Maxout(nn.Module):
         return y.view(x.shape[0], self.out_features, self.pieces).amax(dim=2)
 
 
-class FourierFeatures(nn.Module):
-    """Random Fourier features (Tancik et al., 2020): ``x -> [x, sin 2πBx, cos 2πBx]``
-    with a fixed ``B (n, in_features) ~ N(0, scale²)``, so an MLP can resolve structure
-    much finer than the data's spread (narrow modes in low dimensions).
-    ``(B, in_features) -> (B, in_features + 2n)``. ``B`` is a buffer: saved in
-    checkpoints, never trained."""
-
-    def __init__(self, in_features: int, n: int, scale: float) -> None:
-        super().__init__()
-        self.register_buffer("freqs", torch.randn(n, in_features) * scale)
-        self.out_features = in_features + 2 * n
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        angle = (2 * math.pi) * (x @ self.freqs.T)  # (B, n)
-        return torch.cat([x, torch.sin(angle), torch.cos(angle)], dim=1)
-
-
 def hidden_layer(width: int, h: int, act: str, batch_norm: bool) -> list[nn.Module]:
     """One hidden layer ``width -> h``: linear (+ batch norm) + activation, or a maxout
     unit (+ batch norm) when ``act == "maxout"``."""
@@ -106,9 +89,6 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(shape)
-        if cfg.d_fourier:
-            layers.append(FourierFeatures(width, cfg.d_fourier, cfg.d_fourier_scale))
-            width = layers[-1].out_features
         for h in cfg.d_hidden:
             layers += hidden_layer(width, h, cfg.d_activation, cfg.d_batch_norm)
             if cfg.d_dropout > 0:
