@@ -33,6 +33,7 @@ TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--gp-weight", "gp_weight", float, "gradient-penalty weight (wgan-gp default 10)"),
     ("--label-smoothing", "label_smoothing", float, "one-sided: real target 1 - s"),
     ("--label-noise", "label_noise", float, "uniform target noise: 1 ± a and 0 ± a"),
+    ("--aux-weight", "aux_weight", float, "conditional acgan: weight of the class loss"),
     ("--ema", "ema", float, "EMA decay of generator weights, e.g. 0.999 (0 = off)"),
     ("--noise-std", "noise_std", float, "std of the generator's Gaussian noise"),
     ("--log-every", "log_every", int, "steps between history lines"),
@@ -67,7 +68,7 @@ MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--g-output", "g_output", str, "linear, tanh or sigmoid"),
     ("--d-dropout", "d_dropout", float, "dropout in the discriminator"),
     ("--pack", "pack", int, "PacGAN: samples judged together by D"),
-    ("--conditional", "conditional", str, "none, concat or projection (needs labels)"),
+    ("--conditional", "conditional", str, "none, concat, projection or acgan (needs labels)"),
     ("--embed-dim", "embed_dim", int, "label embedding size for conditional G"),
     ("--base-width", "base_width", int, "dcgan: channels of the largest feature maps"),
 ]

@@ -19,7 +19,7 @@ OutputActivation = Literal["linear", "tanh", "sigmoid"]
 Optimizer = Literal["adam", "rmsprop"]
 Schedule = Literal["constant", "linear", "cosine"]
 Device = Literal["auto", "cpu", "cuda"]
-Conditioning = Literal["none", "concat", "projection"]
+Conditioning = Literal["none", "concat", "projection", "acgan"]
 OnNaN = Literal["stop", "rollback"]
 Precision = Literal["fp32", "bf16", "fp16"]
 
@@ -130,6 +130,7 @@ class TrainConfig:
     loss: str = "nonsaturating"
     label_smoothing: float = 0.0
     label_noise: float = 0.0
+    aux_weight: float = 1.0
     n_critic: int | None = None
     clip_value: float | None = None
     gp_weight: float | None = None
@@ -173,6 +174,7 @@ class TrainConfig:
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
+        _check_float("aux_weight", self.aux_weight, 0.0)
         _check_int("n_critic", self.n_critic, allow_none=True)
         _check_float("clip_value", self.clip_value, 0.0, allow_none=True, lo_open=True)
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)

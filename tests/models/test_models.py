@@ -148,6 +148,20 @@ def test_conditional_models_take_labels(mode: str) -> None:
     assert not torch.equal(d(x, y), d(x, (y + 1) % 4))
 
 
+def test_acgan_discriminator_has_a_class_head() -> None:
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(TINY, conditional="acgan", num_classes=4, embed_dim=2)
+    g, d = build_models(cfg, (2,))
+    z, y = torch.randn(6, 3), torch.tensor([0, 1, 2, 3, 0, 1])
+    x = g(z, y)
+    out = d(x, y)
+    assert out.shape == (6,) and d.class_logits.shape == (6, 4)
+    # the adversarial logit does not see the label; the class head sees only x
+    assert torch.equal(d(x, (y + 1) % 4), out)
+    h = d.inner.features(x)
+    torch.testing.assert_close(d.class_logits, d.classify(h))
+
+
 def test_conditional_model_needs_classes() -> None:
     with pytest.raises(ValueError, match="num_classes"):
         build_models(dataclasses.replace(TINY, conditional="concat", num_classes=1), (2,))

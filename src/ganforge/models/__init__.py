@@ -115,6 +115,34 @@ class ProjectionDiscriminator(nn.Module):
         return self.inner.head(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
 
 
+class AuxClassifierDiscriminator(nn.Module):
+    """AC-GAN discriminator (Odena et al., 2017): ``head(φ(x))`` judges real vs fake
+    without the label; a second head ``classify(φ(x)) -> (B, K)`` predicts the class.
+    The forward returns the adversarial logits ``(B,)`` and keeps the class logits of the
+    same batch in ``class_logits`` for the trainer's auxiliary loss.
+    """
+
+    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        if not (hasattr(inner, "features") and hasattr(inner, "head")):
+            raise ValueError(
+                f"{type(inner).__name__} has no features/head split; use conditional: concat"
+            )
+        self.inner = inner
+        self.classify = nn.Linear(inner.head.in_features, num_classes)
+        self.class_logits: torch.Tensor | None = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["class_logits"] = None  # a graph's output: never copied or pickled
+        return state
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.inner.features(x)  # (B, F)
+        self.class_logits = self.classify(h)  # (B, K)
+        return self.inner.head(h).squeeze(1)
+
+
 def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
     """Build ``(G, D)`` for samples of ``shape`` from a resolved model config.
 
@@ -136,6 +164,9 @@ def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, n
         if cfg.conditional == "concat":
             _, d_inner = builder(cfg, (shape[0] + k, *shape[1:]))
             d = LabelConcatDiscriminator(d_inner, k)
+        elif cfg.conditional == "acgan":
+            _, d_inner = builder(cfg, shape)
+            d = AuxClassifierDiscriminator(d_inner, k)
         else:
             _, d_inner = builder(cfg, shape)
             d = ProjectionDiscriminator(d_inner, k)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ganforge.config import ModelConfig, TrainConfig, resolve
 from ganforge.data import build_dataset
@@ -157,6 +158,8 @@ class Trainer:
         self._joint_d = not any(
             isinstance(m, torch.nn.modules.batchnorm._NormBase) for m in self.D.modules()
         )
+        # AC-GAN: an auxiliary class loss on D's class head (real data for D, fakes for G)
+        self._aux = cfg.model.conditional == "acgan" and cfg.aux_weight > 0
         self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._grid: tuple[dict[str, np.ndarray], torch.Tensor] | None = None
         self._last_row: dict[str, Any] | None = None
@@ -369,11 +372,17 @@ class Trainer:
         else:
             with torch.no_grad():
                 fake_in = self._gen(z, y)
+        class_real = None  # AC-GAN: D's class logits for the real batch
         if self._joint_d:  # one D forward over [real; fake]: same maths without batch norm
             both = self._disc(torch.cat([real, fake_in]), None if y is None else torch.cat([y, y]))
             d_real, d_fake = both.chunk(2)
+            if self._aux:
+                class_real, self.D.class_logits = self.D.class_logits[: real.shape[0]], None
         else:
-            d_real, d_fake = self._disc(real, y), self._disc(fake_in, y)
+            d_real = self._disc(real, y)
+            if self._aux:
+                class_real, self.D.class_logits = self.D.class_logits, None
+            d_fake = self._disc(fake_in, y)
         if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
             rt, ft = label_targets(
                 d_real.shape[0],
@@ -385,6 +394,8 @@ class Trainer:
         else:
             rt, ft = 1.0, 0.0
         d_loss = loss.d_loss(d_real, d_fake, rt, ft)
+        if class_real is not None:  # D learns the classes from real data only
+            d_loss = d_loss + cfg.aux_weight * F.cross_entropy(class_real.float(), y)
         if cfg.gp_weight:
             critic = self.D if y is None else (lambda x: self.D(x, y))
             d_loss = d_loss + cfg.gp_weight * gradient_penalty(
@@ -412,6 +423,9 @@ class Trainer:
         if fake is None:
             fake = self._gen(z, y)
         g_loss = self.loss.g_loss(self._disc(fake, y))
+        if self._aux:  # G makes samples D's classifier reads as their label
+            class_fake, self.D.class_logits = self.D.class_logits, None
+            g_loss = g_loss + self.cfg.aux_weight * F.cross_entropy(class_fake.float(), y)
         self._backward_step(g_loss, self.opt_g, self.scaler_g, self._g_params, self.G)
         if self.G_ema is not None:
             self._update_ema()
