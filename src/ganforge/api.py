@@ -35,6 +35,12 @@ class LoadedGenerator:
     uses_ema: bool
     path: Path
 
+    @property
+    def num_classes(self) -> int:
+        """Classes of a conditional generator; 0 when it is unconditional."""
+        model = self.config.model
+        return model.num_classes if model.conditional != "none" else 0
+
     def sample(
         self, n: int, seed: int = 0, label: int | None = None, truncation: float | None = None
     ) -> np.ndarray:
@@ -42,7 +48,7 @@ class LoadedGenerator:
         class of a conditional model (default: all classes in turn); ``truncation`` t
         draws the noise from a normal truncated to [-t, t] (typical samples, less
         variety)."""
-        k = self.config.model.num_classes if self.config.model.conditional != "none" else 0
+        k = self.num_classes
         if label is not None and not k:
             raise ValueError("--label needs a conditional model; this one is unconditional")
         return generate(
@@ -94,7 +100,7 @@ def evaluate(
     cfg = loaded.config
     dataset = build_dataset(cfg)
     n = n or cfg.eval_samples
-    k = cfg.model.num_classes if cfg.model.conditional != "none" else 0
+    k = loaded.num_classes
     labels = default_labels(n, k) if k else None
     fake = loaded.sample(n, seed, truncation=truncation)
     metrics = evaluate_samples(dataset, fake, n=n, seed=seed, labels=labels)

@@ -326,13 +326,14 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
     from ganforge.images import write_samples
 
     images = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
+    from ganforge.training.sampling import default_labels
+
     labels = None
-    model = loaded.config.model
-    if model.conditional != "none":
+    if loaded.num_classes:
         labels = (
             np.full(args.n, args.label)
             if args.label is not None
-            else (np.arange(args.n) % model.num_classes)
+            else default_labels(args.n, loaded.num_classes)
         )
     print(f"wrote {write_samples(args.out, images, labels)}", file=sys.stderr)
     return 0

@@ -93,6 +93,15 @@ class LabelConcatDiscriminator(nn.Module):
         return self.inner(torch.cat([x, onehot], dim=1))
 
 
+def _require_features_head(inner: nn.Module) -> None:
+    """Projection and AC-GAN discriminators build on ``features(x) -> (B, F)`` and
+    ``head: (B, F) -> (B, 1)`` of the unconditional D."""
+    if not (hasattr(inner, "features") and hasattr(inner, "head")):
+        raise ValueError(
+            f"{type(inner).__name__} has no features/head split; use conditional: concat"
+        )
+
+
 class ProjectionDiscriminator(nn.Module):
     """Projection D (Miyato & Koyama 2018): ``head(φ(x)) + <embed(y), φ(x)>``.
 
@@ -101,10 +110,7 @@ class ProjectionDiscriminator(nn.Module):
 
     def __init__(self, inner: nn.Module, num_classes: int) -> None:
         super().__init__()
-        if not (hasattr(inner, "features") and hasattr(inner, "head")):
-            raise ValueError(
-                f"{type(inner).__name__} has no features/head split; use conditional: concat"
-            )
+        _require_features_head(inner)
         self.inner = inner
         width = inner.head.in_features
         self.embed = nn.Embedding(num_classes, width)
@@ -124,10 +130,7 @@ class AuxClassifierDiscriminator(nn.Module):
 
     def __init__(self, inner: nn.Module, num_classes: int) -> None:
         super().__init__()
-        if not (hasattr(inner, "features") and hasattr(inner, "head")):
-            raise ValueError(
-                f"{type(inner).__name__} has no features/head split; use conditional: concat"
-            )
+        _require_features_head(inner)
         self.inner = inner
         self.classify = nn.Linear(inner.head.in_features, num_classes)
         self.class_logits: torch.Tensor | None = None
