@@ -21,12 +21,34 @@ from pathlib import Path
 
 
 def run(nproc: int, args: argparse.Namespace, out: Path) -> float:
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-           "--nproc_per_node", str(nproc), "-m", "ganforge", "train",
-           "--dataset", args.dataset, "--preset", args.preset, "--steps", str(args.steps),
-           "--batch-size", str(args.batch_size), "--log-every", str(args.log_every),
-           "--sample-every", "0", "--checkpoint-every", str(10**9), "--out", str(out),
-           "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        str(nproc),
+        "-m",
+        "ganforge",
+        "train",
+        "--dataset",
+        args.dataset,
+        "--preset",
+        args.preset,
+        "--steps",
+        str(args.steps),
+        "--batch-size",
+        str(args.batch_size),
+        "--log-every",
+        str(args.log_every),
+        "--sample-every",
+        "0",
+        "--checkpoint-every",
+        str(10**9),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -51,18 +73,22 @@ def main() -> int:
     results: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(args.repeats):
-            for nproc in ((1, 2) if rep % 2 == 0 else (2, 1)):
+            for nproc in (1, 2) if rep % 2 == 0 else (2, 1):
                 out = Path(tmp) / f"r{rep}-n{nproc}"
                 results[nproc].append(run(nproc, args, out))
-    print(f"{args.preset} on {args.dataset}, batch {args.batch_size} per process, "
-          f"{args.steps} steps, {args.repeats} repeat(s), gloo on CPU")
+    print(
+        f"{args.preset} on {args.dataset}, batch {args.batch_size} per process, "
+        f"{args.steps} steps, {args.repeats} repeat(s), gloo on CPU"
+    )
     print(f"{'processes':>10}{'samples/s':>12}{'steps/s':>10}{'speed-up':>10}{'runs':>28}")
     base = statistics.median(results[1])
     for nproc, rates in results.items():
         med = statistics.median(rates)
         runs = ", ".join(f"{r:.0f}" for r in rates)
-        print(f"{nproc:>10}{med:>12.0f}{med / (args.batch_size * nproc):>10.2f}"
-              f"{med / base:>10.2f}{runs:>28}")
+        print(
+            f"{nproc:>10}{med:>12.0f}{med / (args.batch_size * nproc):>10.2f}"
+            f"{med / base:>10.2f}{runs:>28}"
+        )
     return 0
 
 

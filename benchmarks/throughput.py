@@ -8,6 +8,11 @@ median steps/s and the median and range of the per-repeat ratio ganforge / hand-
     python benchmarks/throughput.py            # full run
     python benchmarks/throughput.py --quick    # under a minute
     python benchmarks/throughput.py --json     # one JSON object per task
+    python benchmarks/throughput.py --tf-python /tmp/tfenv/bin/python  # + TF/Keras
+
+With ``--tf-python`` the TF/Keras version of each task (``benchmarks/tf_reference.py``,
+run by that interpreter in its own process) is timed in the same rotation, so all three
+sides see the same machine state.
 
 The hand-written loop is what the classic tutorials write: default PyTorch threads,
 ``zero_grad()``, a fresh G forward for the D and the G phase, ``.item()`` each step for
@@ -22,6 +27,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -191,6 +197,35 @@ class Baseline:
         return time.perf_counter() - t0
 
 
+class TFReference:
+    """The TF/Keras version of a task, timed by ``tf_reference.py --serve`` in another
+    interpreter: it traces and warms up on start, then runs N steps per request while
+    this process waits."""
+
+    def __init__(self, python: str, task: str) -> None:
+        script = Path(__file__).with_name("tf_reference.py")
+        self.proc = subprocess.Popen(
+            [python, str(script), "--task", task, "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            self.close()
+            raise RuntimeError(f"tf_reference.py for {task} did not start (got {line!r})")
+
+    def run(self, steps: int) -> float:
+        self.proc.stdin.write(f"{steps}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
 def overhead(task: Task, steps: int, repeats: int) -> dict:
     """Cost of the trainer's bookkeeping at default settings — history logging every 50
     steps, the progress bar, sample snapshots every steps/10 and checkpoints every
@@ -258,8 +293,10 @@ def bench(
     item: bool,
     default_threads: int,
     ganforge_threads: int | None = None,
+    tf_python: str | None = None,
 ) -> dict:
     steps = task.quick_steps if quick else task.steps
+    tf_ref = TFReference(tf_python, task.name) if tf_python else None  # warms up alone
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(default_threads)
         trainer = make_trainer(task, Path(tmp), steps, ganforge_threads)
@@ -272,19 +309,32 @@ def bench(
         run_ganforge(trainer, max(1, steps // 5))
         torch.set_num_threads(default_threads)
         baseline.run(max(1, steps // 5))
-        g_rates, b_rates = [], []
-        for rep in range(repeats):
-            order = ("g", "b") if rep % 2 == 0 else ("b", "g")
-            for side in order:
+        g_rates, b_rates, t_rates = [], [], []
+        sides = ("g", "b", "t") if tf_ref else ("g", "b")
+        for rep in range(repeats):  # rotate the order: each side goes first in turn
+            for side in sides[rep % len(sides) :] + sides[: rep % len(sides)]:
                 if side == "g":
                     torch.set_num_threads(g_threads)
                     g_rates.append(steps / run_ganforge(trainer, steps))
-                else:
+                elif side == "b":
                     torch.set_num_threads(default_threads)
                     b_rates.append(steps / baseline.run(steps))
+                else:
+                    t_rates.append(steps / tf_ref.run(steps))
         torch.set_num_threads(default_threads)
+    if tf_ref:
+        tf_ref.close()
     ratios = [g / b for g, b in zip(g_rates, b_rates, strict=True)]
     g_med = statistics.median(g_rates)
+    tf_fields = {}
+    if t_rates:
+        tf_ratios = [g / t for g, t in zip(g_rates, t_rates, strict=True)]
+        tf_fields = {
+            "tf_steps_per_s": statistics.median(t_rates),
+            "ratio_tf": statistics.median(tf_ratios),
+            "ratio_tf_min": min(tf_ratios),
+            "ratio_tf_max": max(tf_ratios),
+        }
     return {
         "task": task.name,
         "batch_size": task.batch,
@@ -301,6 +351,7 @@ def bench(
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "repeats": repeats,
         "steps_per_repeat": steps,
+        **tf_fields,
     }
 
 
@@ -323,6 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="threads for the hand-written loop (default: torch's default)",
     )
+    parser.add_argument(
+        "--tf-python",
+        default=None,
+        help="a Python with tensorflow installed: time the TF/Keras version of each task too",
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     wanted = args.tasks.split(",")
@@ -341,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
                     not args.baseline_no_item,
                     default_threads,
                     args.ganforge_threads,
+                    args.tf_python,
                 )
             )
             if args.json:
@@ -361,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'range':>13}{'samples/s':>11}{'thr':>5}{'GFLOP/s':>9}{'% ceiling':>10}"
         f"{'RSS MB':>8}"
     )
+    with_tf = any("tf_steps_per_s" in r for r in results)
+    if with_tf:
+        hdr += f"{'TF st/s':>9}{'vs TF':>7}{'range':>13}"
     print(hdr)
     for r in results:
         rng = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
@@ -376,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['ganforge_samples_per_s']:>11.0f}{r['ganforge_threads']:>5}"
             f"{r['achieved_gflops']:>9.2f}{100 * r['achieved_gflops'] * 1e9 / ceil:>9.1f}%"
             f"{r['peak_rss_mb']:>8.0f}"
+            + (
+                f"{r['tf_steps_per_s']:>9.2f}{r['ratio_tf']:>7.2f}"
+                f"{r['ratio_tf_min']:>8.2f}-{r['ratio_tf_max']:.2f}"
+                if "tf_steps_per_s" in r
+                else ""
+            )
         )
     print(
         f"bookkeeping overhead at default settings ({over['task']}, {over['steps']} steps): "

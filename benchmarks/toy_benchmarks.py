@@ -58,24 +58,45 @@ def _grid_ok(m: dict[str, Any]) -> bool:
 
 
 def _gauss1d_ok(m: dict[str, Any]) -> bool:
-    return (
-        abs(m["fake_mean"][0] - 10.0) < 0.1 and abs(m["fake_std"][0] - 1.0) < 0.1 and _w1_ok(m)
-    )
+    return abs(m["fake_mean"][0] - 10.0) < 0.1 and abs(m["fake_std"][0] - 1.0) < 0.1 and _w1_ok(m)
 
 
 BENCHMARKS = [
-    Benchmark("ring8", "ring8.yaml", "ring8", _ring_ok, "8/8 modes, HQ >= 0.95",
-              "PacGAN2: 7.9 ± 0.1 modes, 95.6% HQ, reverse KL 0.07"),
-    Benchmark("grid25", "grid25.yaml", "grid25", _grid_ok, ">= 24/25 modes, HQ >= 0.9",
-              "PacGAN4: 24.8 ± 0.2 modes, 93.6% HQ, reverse KL 0.04"),
-    Benchmark("gaussian1d", "gaussian1d.yaml", "gaussian1d", _gauss1d_ok,
-              "|mean-10| < 0.1, |std-1| < 0.1, W1 <= 2x real-vs-real"),
+    Benchmark(
+        "ring8",
+        "ring8.yaml",
+        "ring8",
+        _ring_ok,
+        "8/8 modes, HQ >= 0.95",
+        "PacGAN2: 7.9 ± 0.1 modes, 95.6% HQ, reverse KL 0.07",
+    ),
+    Benchmark(
+        "grid25",
+        "grid25.yaml",
+        "grid25",
+        _grid_ok,
+        ">= 24/25 modes, HQ >= 0.9",
+        "PacGAN4: 24.8 ± 0.2 modes, 93.6% HQ, reverse KL 0.04",
+    ),
+    Benchmark(
+        "gaussian1d",
+        "gaussian1d.yaml",
+        "gaussian1d",
+        _gauss1d_ok,
+        "|mean-10| < 0.1, |std-1| < 0.1, W1 <= 2x real-vs-real",
+    ),
     Benchmark("wgan-disk", "wgan-disk.yaml", "disk", _w1_ok, "W1 <= 2x real-vs-real"),
-    Benchmark("wgan-gaussian2d", "wgan-gaussian2d.yaml", "gaussian2d", _w1_ok,
-              "W1 <= 2x real-vs-real"),
+    Benchmark(
+        "wgan-gaussian2d", "wgan-gaussian2d.yaml", "gaussian2d", _w1_ok, "W1 <= 2x real-vs-real"
+    ),
     Benchmark("wgan-gp-disk", "wgan-gp-disk.yaml", "disk", _w1_ok, "W1 <= 2x real-vs-real"),
-    Benchmark("wgan-gp-gaussian2d", "wgan-gp-gaussian2d.yaml", "gaussian2d", _w1_ok,
-              "W1 <= 2x real-vs-real"),
+    Benchmark(
+        "wgan-gp-gaussian2d",
+        "wgan-gp-gaussian2d.yaml",
+        "gaussian2d",
+        _w1_ok,
+        "W1 <= 2x real-vs-real",
+    ),
 ]
 
 
@@ -167,8 +188,15 @@ def summarise(rows: list[dict]) -> list[dict]:
             "seeds": [r["seed"] for r in rs],
             "passed": sum(r["pass"] for r in rs),
         }
-        for key in ("modes_covered", "hq_fraction", "reverse_kl", "w1", "w1_real_vs_real",
-                    "seconds", "cpu_seconds"):
+        for key in (
+            "modes_covered",
+            "hq_fraction",
+            "reverse_kl",
+            "w1",
+            "w1_real_vs_real",
+            "seconds",
+            "cpu_seconds",
+        ):
             ms = mean_se([r[key] for r in rs])
             entry[key] = None if ms is None else {"mean": ms[0], "se": ms[1]}
         if rs[0]["fake_mean"] is not None and len(rs[0]["fake_mean"]) == 1:
@@ -180,8 +208,10 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def print_table(rows: list[dict], quick: bool) -> None:
-    header = (f"{'benchmark':<19} {'seeds':>5} {'modes':>13} {'HQ %':>13} {'reverse KL':>15} "
-              f"{'W1':>15} {'W1 real':>7} {'wall s/run':>12} {'CPU s/run':>12} {'pass':>6}")
+    header = (
+        f"{'benchmark':<19} {'seeds':>5} {'modes':>13} {'HQ %':>13} {'reverse KL':>15} "
+        f"{'W1':>15} {'W1 real':>7} {'wall s/run':>12} {'CPU s/run':>12} {'pass':>6}"
+    )
     print(header)
     print("-" * len(header))
     for name in dict.fromkeys(r["benchmark"] for r in rows):
@@ -196,10 +226,14 @@ def print_table(rows: list[dict], quick: bool) -> None:
             f"{sum(r['pass'] for r in rs)}/{len(rs):<4}"
         )
         if rs[0]["fake_mean"] is not None and len(rs[0]["fake_mean"]) == 1:
-            print(f"{'':<19} {'':>5}   fake mean {fmt([r['fake_mean'][0] for r in rs], 3)}, "
-                  f"fake std {fmt([r['fake_std'][0] for r in rs], 3)}")
+            print(
+                f"{'':<19} {'':>5}   fake mean {fmt([r['fake_mean'][0] for r in rs], 3)}, "
+                f"fake std {fmt([r['fake_std'][0] for r in rs], 3)}"
+            )
     if quick:
-        print("(quick mode: a quarter of the recipe steps and one seed; pass/fail is informative only)")
+        print(
+            "(quick mode: a quarter of the recipe steps and one seed; pass/fail is informative only)"
+        )
 
 
 def per_seed_lines(rows: list[dict]) -> None:
@@ -213,25 +247,39 @@ def per_seed_lines(rows: list[dict]) -> None:
         if r["fake_mean"] is not None and len(r["fake_mean"]) == 1:
             bits.append(f"mean {r['fake_mean'][0]:.3f} std {r['fake_std'][0]:.3f}")
         bits.append(f"W1 {r['w1']:.4f} (real {r['w1_real_vs_real']:.4f})")
-        bits.append(f"wall {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s "
-                    f"(load {r['load_avg_1min']:.1f})")
+        bits.append(
+            f"wall {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s "
+            f"(load {r['load_avg_1min']:.1f})"
+        )
         bits.append("ok" if r["pass"] else "FAIL")
         print("  ".join(bits), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help=f"benchmarks to run: {', '.join(b.name for b in BENCHMARKS)}")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help=f"benchmarks to run: {', '.join(b.name for b in BENCHMARKS)}",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--quick", action="store_true",
-                        help="one seed and a quarter of the steps (a smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help="one seed and a quarter of the steps (a smoke test)"
+    )
     parser.add_argument("--json", metavar="PATH", help="write per-run rows and the summary")
-    parser.add_argument("--out", metavar="DIR", help="folder for the run directories "
-                        "(default: a new temporary folder)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for the run directories (default: a new temporary folder)",
+    )
     parser.add_argument("--recipes", metavar="DIR", default=str(RECIPES))
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="runs in parallel processes (wall times then include the sharing)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs in parallel processes (wall times then include the sharing)",
+    )
     args = parser.parse_args(argv)
 
     known = {b.name: b for b in BENCHMARKS}
@@ -257,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     out_root = out_root / stamp
     recipes = Path(args.recipes)
 
-    print(f"runs in {out_root}; {os.cpu_count()} CPUs; {platform.processor() or platform.machine()}",
-          flush=True)
+    print(
+        f"runs in {out_root}; {os.cpu_count()} CPUs; {platform.processor() or platform.machine()}",
+        flush=True,
+    )
     tasks = [(known[name], seed, out_root, recipes, args.quick) for name in names for seed in seeds]
     rows = []
     if args.jobs > 1:

@@ -12,7 +12,7 @@ Shapes: ``real`` and ``fake`` are discriminator outputs of shape ``(B,)`` or ``(
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -235,11 +235,12 @@ def gradient_penalty(
 
 
 @torch.no_grad()
-def clip_weights_(module: torch.nn.Module, clip_value: float) -> None:
-    """Clamp every parameter of ``module`` to ``[-clip_value, clip_value]`` in place."""
+def clip_weights_(module: torch.nn.Module | Sequence[torch.Tensor], clip_value: float) -> None:
+    """Clamp every parameter of ``module`` (or every tensor of a list of parameters) to
+    ``[-clip_value, clip_value]`` in place."""
     if clip_value <= 0:
         raise ValueError(f"clip_value must be positive, got {clip_value}")
-    params = [p for p in module.parameters()]
+    params = list(module.parameters() if isinstance(module, torch.nn.Module) else module)
     if params:
         torch._foreach_clamp_min_(params, -clip_value)
         torch._foreach_clamp_max_(params, clip_value)

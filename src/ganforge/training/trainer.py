@@ -35,6 +35,7 @@ from ganforge.models import build_models, count_parameters
 from ganforge.training import checkpoint as ckpt
 from ganforge.training.lock import RunLock
 from ganforge.training.sampling import default_labels, generate, pick_device
+from ganforge.training.updates import DirectUpdate
 
 STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
 SNAPSHOT_SAMPLES = 1000
@@ -152,8 +153,10 @@ class Trainer:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.lr_d)
+        self._direct = {opt: DirectUpdate(opt) for opt in (self.opt_g, self.opt_d)}
         self._g_params = [p for p in self.G.parameters() if p.requires_grad]
         self._d_params = [p for p in self.D.parameters() if p.requires_grad]
+        self._d_all_params = list(self.D.parameters())  # weight clipping: all of D
         # Real and fake go through D in one forward unless batch statistics would mix.
         self._joint_d = not any(
             isinstance(m, torch.nn.modules.batchnorm._NormBase) for m in self.D.modules()
@@ -336,7 +339,14 @@ class Trainer:
         params: list[torch.Tensor],
         module: torch.nn.Module,
     ) -> None:
-        """zero_grad, backward into ``params`` only, all-reduce, step (fp16: scaled)."""
+        """Gradients of ``loss`` for ``params`` only, then the optimizer update. Alone and
+        unscaled, the gradients go straight to the optimizer's kernel
+        (:class:`DirectUpdate`); otherwise zero_grad, backward, all-reduce, step (fp16:
+        scaled)."""
+        direct = self._direct.get(opt)
+        if direct is not None and scaler is None and self.world_size == 1:
+            direct(params, torch.autograd.grad(loss, params, allow_unused=True))
+            return
         opt.zero_grad(set_to_none=True)
         (scaler.scale(loss) if scaler is not None else loss).backward(inputs=params)
         self._sync_gradients(module)
@@ -403,7 +413,7 @@ class Trainer:
             )
         self._backward_step(d_loss, self.opt_d, self.scaler_d, self._d_params, self.D)
         if cfg.clip_value:
-            clip_weights_(self.D, cfg.clip_value)
+            clip_weights_(self._d_all_params, cfg.clip_value)
         return d_loss.detach(), d_real.detach(), d_fake.detach()
 
     def g_step(self) -> torch.Tensor:

@@ -1,0 +1,100 @@
+"""Optimizer updates without the ``Optimizer.step`` wrapper.
+
+For the small models of the toy tasks a training step is a few hundred microseconds of
+arithmetic, and ``Optimizer.step`` adds its own: profiler scopes, hooks, ``_init_group``
+collecting ``p.grad`` and state tensors one by one, and ``zero_grad`` before the next
+backward. :class:`DirectUpdate` keeps the ``torch.optim`` optimizer (its state,
+``param_groups`` and ``state_dict`` are unchanged, so checkpoints and learning-rate
+schedules work as before) but hands gradients from ``torch.autograd.grad`` straight to
+the optimizer's own functional kernel (``torch.optim.adam.adam`` or
+``torch.optim.rmsprop.rmsprop``) with the same arguments ``step()`` would pass. The
+result is bitwise the same as ``p.grad = g; opt.step()``; ``tests/training`` checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.optim.adam import adam
+from torch.optim.rmsprop import rmsprop
+
+
+class DirectUpdate:
+    """``update(params, grads)``: one step of ``opt`` (Adam or RMSprop with a single
+    parameter group) on ``params`` with the given gradients."""
+
+    def __init__(self, opt: torch.optim.Optimizer) -> None:
+        if not isinstance(opt, torch.optim.Adam | torch.optim.RMSprop):
+            raise TypeError(f"DirectUpdate supports Adam and RMSprop, got {type(opt).__name__}")
+        if len(opt.param_groups) != 1:
+            raise ValueError("DirectUpdate needs an optimizer with one parameter group")
+        self.opt = opt
+        self.is_adam = isinstance(opt, torch.optim.Adam)
+
+    def __call__(
+        self, params: Sequence[torch.Tensor], grads: Sequence[torch.Tensor | None]
+    ) -> None:
+        """Update ``params`` in place; a ``None`` gradient leaves its parameter (and
+        state) alone, as ``step()`` does for ``p.grad is None``."""
+        if any(g is None for g in grads):
+            pairs = [(p, g) for p, g in zip(params, grads, strict=True) if g is not None]
+            params, grads = [p for p, _ in pairs], [g for _, g in pairs]
+        state, group = self.opt.state, self.opt.param_groups[0]
+        if any(p not in state for p in params):
+            # First update: the optimizer creates its state exactly as it always does.
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g
+            self.opt.step()
+            for p in params:
+                p.grad = None
+            return
+        params, grads = list(params), list(grads)
+        st = [state[p] for p in params]
+        steps = [s["step"] for s in st]
+        with torch.no_grad():
+            if self.is_adam:
+                beta1, beta2 = group["betas"]
+                adam(
+                    params,
+                    grads,
+                    [s["exp_avg"] for s in st],
+                    [s["exp_avg_sq"] for s in st],
+                    [s["max_exp_avg_sq"] for s in st] if group["amsgrad"] else [],
+                    steps,
+                    amsgrad=group["amsgrad"],
+                    has_complex=False,
+                    beta1=beta1,
+                    beta2=beta2,
+                    lr=group["lr"],
+                    weight_decay=group["weight_decay"],
+                    eps=group["eps"],
+                    maximize=group["maximize"],
+                    foreach=group["foreach"],
+                    capturable=group["capturable"],
+                    differentiable=group["differentiable"],
+                    fused=group["fused"],
+                    grad_scale=None,
+                    found_inf=None,
+                    decoupled_weight_decay=group["decoupled_weight_decay"],
+                )
+            else:
+                rmsprop(
+                    params,
+                    grads,
+                    [s["square_avg"] for s in st],
+                    [s["grad_avg"] for s in st] if group["centered"] else [],
+                    [s["momentum_buffer"] for s in st] if group["momentum"] > 0 else [],
+                    steps,
+                    lr=group["lr"],
+                    alpha=group["alpha"],
+                    eps=group["eps"],
+                    weight_decay=group["weight_decay"],
+                    momentum=group["momentum"],
+                    centered=group["centered"],
+                    foreach=group["foreach"],
+                    maximize=group["maximize"],
+                    differentiable=group["differentiable"],
+                    capturable=group["capturable"],
+                    has_complex=False,
+                )
