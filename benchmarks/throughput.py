@@ -11,8 +11,9 @@ median steps/s and the median and range of the per-repeat ratio ganforge / hand-
     python benchmarks/throughput.py --tf-python /tmp/tfenv/bin/python  # + TF/Keras
 
 With ``--tf-python`` the TF/Keras version of each task (``benchmarks/tf_reference.py``,
-run by that interpreter in its own process) is timed in the same rotation, so all three
-sides see the same machine state.
+run by that interpreter in its own process) is timed in the same rotation, so every side
+sees the same machine state: twice, as TensorFlow runs by default on this (AMD) CPU,
+with its oneDNN graph rewrites off, and with ``TF_ENABLE_ONEDNN_OPTS=1``.
 
 The hand-written loop is what the classic tutorials write: default PyTorch threads,
 ``zero_grad()``, a fresh G forward for the D and the G phase, ``.item()`` each step for
@@ -197,18 +198,23 @@ class Baseline:
         return time.perf_counter() - t0
 
 
+TF_SIDES = ("tf", "tf_onednn")
+
+
 class TFReference:
     """The TF/Keras version of a task, timed by ``tf_reference.py --serve`` in another
     interpreter: it traces and warms up on start, then runs N steps per request while
     this process waits."""
 
-    def __init__(self, python: str, task: str) -> None:
+    def __init__(self, python: str, task: str, onednn: bool) -> None:
         script = Path(__file__).with_name("tf_reference.py")
+        env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1" if onednn else "0"}
         self.proc = subprocess.Popen(
             [python, str(script), "--task", task, "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         line = self.proc.stdout.readline().strip()
         if line != "ready":
@@ -296,7 +302,13 @@ def bench(
     tf_python: str | None = None,
 ) -> dict:
     steps = task.quick_steps if quick else task.steps
-    tf_ref = TFReference(tf_python, task.name) if tf_python else None  # warms up alone
+    # TF as installed on a non-Intel x86 CPU (oneDNN ops off) and with oneDNN forced on;
+    # each process traces and warms up before anything else is timed.
+    tf_refs = (
+        {key: TFReference(tf_python, task.name, key == "tf_onednn") for key in TF_SIDES}
+        if tf_python
+        else {}
+    )
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(default_threads)
         trainer = make_trainer(task, Path(tmp), steps, ganforge_threads)
@@ -309,8 +321,9 @@ def bench(
         run_ganforge(trainer, max(1, steps // 5))
         torch.set_num_threads(default_threads)
         baseline.run(max(1, steps // 5))
-        g_rates, b_rates, t_rates = [], [], []
-        sides = ("g", "b", "t") if tf_ref else ("g", "b")
+        g_rates, b_rates = [], []
+        t_rates: dict[str, list[float]] = {key: [] for key in tf_refs}
+        sides = ("g", "b", *tf_refs)
         for rep in range(repeats):  # rotate the order: each side goes first in turn
             for side in sides[rep % len(sides) :] + sides[: rep % len(sides)]:
                 if side == "g":
@@ -320,20 +333,20 @@ def bench(
                     torch.set_num_threads(default_threads)
                     b_rates.append(steps / baseline.run(steps))
                 else:
-                    t_rates.append(steps / tf_ref.run(steps))
+                    t_rates[side].append(steps / tf_refs[side].run(steps))
         torch.set_num_threads(default_threads)
-    if tf_ref:
-        tf_ref.close()
+    for ref in tf_refs.values():
+        ref.close()
     ratios = [g / b for g, b in zip(g_rates, b_rates, strict=True)]
     g_med = statistics.median(g_rates)
     tf_fields = {}
-    if t_rates:
-        tf_ratios = [g / t for g, t in zip(g_rates, t_rates, strict=True)]
-        tf_fields = {
-            "tf_steps_per_s": statistics.median(t_rates),
-            "ratio_tf": statistics.median(tf_ratios),
-            "ratio_tf_min": min(tf_ratios),
-            "ratio_tf_max": max(tf_ratios),
+    for key, rates in t_rates.items():
+        tf_ratios = [g / t for g, t in zip(g_rates, rates, strict=True)]
+        tf_fields |= {
+            f"{key}_steps_per_s": statistics.median(rates),
+            f"ratio_{key}": statistics.median(tf_ratios),
+            f"ratio_{key}_min": min(tf_ratios),
+            f"ratio_{key}_max": max(tf_ratios),
         }
     return {
         "task": task.name,
@@ -418,9 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'range':>13}{'samples/s':>11}{'thr':>5}{'GFLOP/s':>9}{'% ceiling':>10}"
         f"{'RSS MB':>8}"
     )
-    with_tf = any("tf_steps_per_s" in r for r in results)
-    if with_tf:
-        hdr += f"{'TF st/s':>9}{'vs TF':>7}{'range':>13}"
+    for key in TF_SIDES:
+        if any(f"{key}_steps_per_s" in r for r in results):
+            label = "TF" if key == "tf" else "TF+DNN"
+            hdr += f"{label + ' st/s':>13}{'vs ' + label:>10}{'range':>11}"
     print(hdr)
     for r in results:
         rng = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
@@ -436,11 +450,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['ganforge_samples_per_s']:>11.0f}{r['ganforge_threads']:>5}"
             f"{r['achieved_gflops']:>9.2f}{100 * r['achieved_gflops'] * 1e9 / ceil:>9.1f}%"
             f"{r['peak_rss_mb']:>8.0f}"
-            + (
-                f"{r['tf_steps_per_s']:>9.2f}{r['ratio_tf']:>7.2f}"
-                f"{r['ratio_tf_min']:>8.2f}-{r['ratio_tf_max']:.2f}"
-                if "tf_steps_per_s" in r
-                else ""
+            + "".join(
+                f"{r[f'{key}_steps_per_s']:>13.2f}{r[f'ratio_{key}']:>10.2f}"
+                f"{r[f'ratio_{key}_min']:>6.2f}-{r[f'ratio_{key}_max']:.2f}"
+                for key in TF_SIDES
+                if f"{key}_steps_per_s" in r
             )
         )
     print(
