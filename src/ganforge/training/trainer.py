@@ -153,7 +153,6 @@ class Trainer:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.lr_d)
-        self._direct = {opt: DirectUpdate(opt) for opt in (self.opt_g, self.opt_d)}
         self._g_params = [p for p in self.G.parameters() if p.requires_grad]
         self._d_params = [p for p in self.D.parameters() if p.requires_grad]
         self._d_all_params = list(self.D.parameters())  # weight clipping: all of D
@@ -168,6 +167,12 @@ class Trainer:
         self._last_row: dict[str, Any] | None = None
         self._amp_dtype, self.scaler_g, self.scaler_d = self._mixed_precision()
         self.rank, self.world_size = self.dist.rank, self.dist.world_size
+        # Alone and unscaled, gradients go straight to the optimizers' kernels.
+        self._direct = (
+            {opt: DirectUpdate(opt) for opt in (self.opt_g, self.opt_d)}
+            if self.world_size == 1 and self.scaler_g is None
+            else {}
+        )
         self.data_gen = torch.Generator().manual_seed(self._rank_seed(1))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(self._rank_seed(2))
         self.step = 0
@@ -344,7 +349,7 @@ class Trainer:
         (:class:`DirectUpdate`); otherwise zero_grad, backward, all-reduce, step (fp16:
         scaled)."""
         direct = self._direct.get(opt)
-        if direct is not None and scaler is None and self.world_size == 1:
+        if direct is not None:
             direct(params, torch.autograd.grad(loss, params, allow_unused=True))
             return
         opt.zero_grad(set_to_none=True)
