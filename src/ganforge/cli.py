@@ -31,6 +31,8 @@ TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
     ("--lr-schedule", "lr_schedule", str, "constant, linear or cosine decay"),
     ("--clip-value", "clip_value", float, "weight clipping for wasserstein (default 0.01)"),
     ("--gp-weight", "gp_weight", float, "gradient-penalty weight (wgan-gp default 10)"),
+    ("--r1-weight", "r1_weight", float, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off)"),
+    ("--r1-every", "r1_every", int, "R1 on every k-th D update only, weighted k× (lazy)"),
     ("--label-smoothing", "label_smoothing", float, "one-sided: real target 1 - s"),
     ("--label-noise", "label_noise", float, "uniform target noise: 1 ± a and 0 ± a"),
     ("--aux-weight", "aux_weight", float, "conditional acgan: weight of the class loss"),

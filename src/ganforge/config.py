@@ -134,6 +134,8 @@ class TrainConfig:
     n_critic: int | None = None
     clip_value: float | None = None
     gp_weight: float | None = None
+    r1_weight: float = 0.0
+    r1_every: int = 1
     optimizer: Optimizer | None = None
     lr_g: float | None = None
     lr_d: float | None = None
@@ -178,6 +180,8 @@ class TrainConfig:
         _check_int("n_critic", self.n_critic, allow_none=True)
         _check_float("clip_value", self.clip_value, 0.0, allow_none=True, lo_open=True)
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)
+        _check_float("r1_weight", self.r1_weight, 0.0)
+        _check_int("r1_every", self.r1_every)
         if self.optimizer is not None:
             _check_literal("optimizer", self.optimizer, Optimizer)
         _check_float("lr_g", self.lr_g, 0.0, allow_none=True, lo_open=True)

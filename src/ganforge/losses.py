@@ -234,6 +234,17 @@ def gradient_penalty(
     return ((norm - 1.0) ** 2).mean()
 
 
+def r1_penalty(real: torch.Tensor, d_real: torch.Tensor) -> torch.Tensor:
+    """R1 term ``mean_i ‖∇ₓ D(x_i)‖²`` at the real samples (Mescheder et al., 2018).
+
+    ``real`` must have been given ``requires_grad`` before the forward that produced
+    ``d_real``; the gradient keeps its graph, so the term trains D. The loss adds
+    ``γ/2`` times it. The squared norm is taken over all non-batch dimensions.
+    """
+    (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+    return grad.reshape(real.shape[0], -1).pow(2).sum(dim=1).mean()
+
+
 @torch.no_grad()
 def clip_weights_(module: torch.nn.Module | Sequence[torch.Tensor], clip_value: float) -> None:
     """Clamp every parameter of ``module`` (or every tensor of a list of parameters) to

@@ -255,6 +255,8 @@ TRAIN_BAD = [
     (["--loss", "wasserstein", "--label-smoothing", "0.1"], ["label smoothing"]),
     (["--best-metric", "nope"], ["unknown metric 'nope'", *list_metrics()]),
     (["--g-hidden", "8,0"], ["g_hidden"]),
+    (["--r1-weight", "-1"], ["r1_weight", "-1"]),
+    (["--r1-every", "0"], ["r1_every", "0"]),
     (["--resume", "missing-run"], ["missing-run"]),
 ]
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganforge.losses import clip_weights_, gradient_penalty
+from ganforge.losses import clip_weights_, gradient_penalty, r1_penalty
 
 
 class Recorder:
@@ -167,3 +167,29 @@ def test_clip_weights_clamps_every_parameter_in_place() -> None:
 def test_clip_weights_rejects_non_positive_values(bad: float) -> None:
     with pytest.raises(ValueError, match="clip_value"):
         clip_weights_(nn.Linear(2, 2), bad)
+
+
+# -- R1 ---------------------------------------------------------------------------------------
+
+
+def test_r1_matches_the_hand_computed_squared_gradient_norm() -> None:
+    """D(x) = sum(w * tanh(x)) + 0.3 sum(x^3): dD/dx = w (1 - tanh^2 x) + 0.9 x^2."""
+    torch.manual_seed(0)
+    b, shape = 5, (2, 3, 3)
+    w = torch.randn(shape, dtype=torch.float64)
+    x = torch.randn(b, *shape, dtype=torch.float64).requires_grad_(True)
+    d = (torch.tanh(x) * w).flatten(1).sum(1) + 0.3 * x.pow(3).flatten(1).sum(1)
+    grad = w * (1 - torch.tanh(x.detach()) ** 2) + 0.9 * x.detach() ** 2
+    expected = grad.flatten(1).pow(2).sum(1).mean()
+    assert r1_penalty(x, d).item() == pytest.approx(expected.item(), rel=1e-12)
+
+
+def test_r1_trains_the_discriminator_weights() -> None:
+    """For a linear D(x) = w·x the term is |w|^2, whose gradient is 2w: the penalty keeps
+    its graph, so D's weights receive it."""
+    w = torch.tensor([3.0, -4.0], dtype=torch.float64, requires_grad=True)
+    x = torch.randn(7, 2, dtype=torch.float64).requires_grad_(True)
+    value = r1_penalty(x, x @ w)
+    assert value.item() == pytest.approx(25.0)
+    (dw,) = torch.autograd.grad(value, w)
+    assert torch.allclose(dw, 2 * w.detach())

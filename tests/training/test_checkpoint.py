@@ -38,15 +38,17 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
 
 
 @pytest.mark.parametrize(
-    ("loss", "ema"),
+    ("loss", "ema", "extra"),
     [
-        ("nonsaturating", 0.0),
-        ("minimax", 0.0),
-        ("wgan-gp", 0.0),
-        ("wasserstein", 0.0),
-        ("hinge", 0.0),
-        ("least-squares", 0.0),
-        ("nonsaturating", 0.9),
+        ("nonsaturating", 0.0, {}),
+        ("minimax", 0.0, {}),
+        ("wgan-gp", 0.0, {}),
+        ("wasserstein", 0.0, {}),
+        ("hinge", 0.0, {}),
+        ("least-squares", 0.0, {}),
+        ("nonsaturating", 0.9, {}),
+        # lazy R1 on every 2nd D update: the resumed run must continue the count (3 is odd)
+        ("nonsaturating", 0.0, {"r1_weight": 1.0, "r1_every": 2}),
     ],
     ids=[
         "nonsaturating",
@@ -56,13 +58,14 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
         "hinge",
         "least-squares",
         "nonsaturating-ema",
+        "nonsaturating-lazy-r1",
     ],
 )
 def test_resume_is_bitwise_identical_to_an_uninterrupted_run(
-    tmp_path: Path, no_plots, loss: str, ema: float
+    tmp_path: Path, no_plots, loss: str, ema: float, extra: dict
 ) -> None:
     n, k = 8, 3
-    opts = {"loss": loss, "ema": ema, "seed": 11, "batch_size": 16}
+    opts = {"loss": loss, "ema": ema, "seed": 11, "batch_size": 16, **extra}
     full = Trainer(tiny_config(steps=n, checkpoint_every=k, out=str(tmp_path / "full"), **opts))
     full.fit()
 

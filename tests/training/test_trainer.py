@@ -141,6 +141,28 @@ def test_gradient_penalty_enters_the_critic_loss(monkeypatch) -> None:
     assert d_loss.item() == pytest.approx(plain + 2.0 * calls[0], rel=1e-5, abs=1e-6)
 
 
+def test_lazy_r1_enters_every_kth_d_loss_weighted_k_times(monkeypatch) -> None:
+    calls: list[float] = []
+    original = trainer_module.r1_penalty
+
+    def spy(*args, **kwargs):
+        value = original(*args, **kwargs)
+        calls.append(value.item())
+        return value
+
+    monkeypatch.setattr(trainer_module, "r1_penalty", spy)
+    t = Trainer(tiny_config(r1_weight=0.5, r1_every=3))
+    for i in range(7):
+        d_loss, d_real, d_fake = t.d_step()
+        plain = t.loss.d_loss(d_real, d_fake).item()
+        if i % 3 == 0:  # updates 0, 3, 6 carry 0.5 * gamma * k * R1
+            assert calls, "R1 missing on a k-th update"
+            assert d_loss.item() == pytest.approx(plain + 0.5 * 0.5 * 3 * calls.pop(), rel=1e-5)
+        else:
+            assert d_loss.item() == pytest.approx(plain, rel=1e-6)
+    assert not calls
+
+
 # -- label targets --------------------------------------------------------------------------
 
 

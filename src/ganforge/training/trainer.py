@@ -30,7 +30,13 @@ from ganforge.config import ModelConfig, TrainConfig, resolve
 from ganforge.data import build_dataset
 from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
 from ganforge.io import append_jsonl, atomic_path, write_json
-from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_targets
+from ganforge.losses import (
+    clip_weights_,
+    get_loss,
+    gradient_penalty,
+    label_targets,
+    r1_penalty,
+)
 from ganforge.models import build_models, count_parameters
 from ganforge.training import checkpoint as ckpt
 from ganforge.training.lock import RunLock
@@ -176,6 +182,7 @@ class Trainer:
         self.data_gen = torch.Generator().manual_seed(self._rank_seed(1))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(self._rank_seed(2))
         self.step = 0
+        self._d_updates = 0  # D updates so far; lazy R1 counts them
         self.lr_scale = 1.0
         self.rollbacks = 0
         self.best_score: float | None = None
@@ -289,6 +296,7 @@ class Trainer:
         if "rng/cuda" in state.tensors and self.device.type == "cuda":
             torch.cuda.set_rng_state(state.tensors["rng/cuda"], self.device)
         self.step = state.step
+        self._d_updates = state.step * self.cfg.n_critic
         self.lr_scale = float(state.meta.get("lr_scale", 1.0))
         for name, sc in (("g", self.scaler_g), ("d", self.scaler_d)):
             saved = state.meta.get("scalers", {}).get(name)
@@ -388,6 +396,11 @@ class Trainer:
             with torch.no_grad():
                 fake_in = self._gen(z, y)
         class_real = None  # AC-GAN: D's class logits for the real batch
+        # Lazy R1: every r1_every-th D update carries the penalty, weighted r1_every times.
+        r1 = cfg.r1_weight and self._d_updates % cfg.r1_every == 0
+        self._d_updates += 1
+        if r1:  # R1 differentiates D(real) with respect to the real batch
+            real = real.detach().requires_grad_(True)
         if self._joint_d:  # one D forward over [real; fake]: same maths without batch norm
             both = self._disc(torch.cat([real, fake_in]), None if y is None else torch.cat([y, y]))
             d_real, d_fake = both.chunk(2)
@@ -416,6 +429,8 @@ class Trainer:
             d_loss = d_loss + cfg.gp_weight * gradient_penalty(
                 critic, real, fake_in, self.noise_gen
             )
+        if r1:
+            d_loss = d_loss + 0.5 * cfg.r1_weight * cfg.r1_every * r1_penalty(real, d_real)
         self._backward_step(d_loss, self.opt_d, self.scaler_d, self._d_params, self.D)
         if cfg.clip_value:
             clip_weights_(self._d_all_params, cfg.clip_value)
