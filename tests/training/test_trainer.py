@@ -124,16 +124,22 @@ def test_gradient_penalty_loss_does_not_clip() -> None:
     assert max(p.abs().max().item() for p in t.D.parameters()) > 0.5
 
 
-def test_gradient_penalty_enters_the_critic_loss(monkeypatch) -> None:
+def _record_values(monkeypatch, name: str) -> list[float]:
+    """Wrap the trainer's regulariser ``name`` so each value it returns is recorded."""
     calls: list[float] = []
-    original = trainer_module.gradient_penalty
+    original = getattr(trainer_module, name)
 
     def spy(*args, **kwargs):
         value = original(*args, **kwargs)
         calls.append(value.item())
         return value
 
-    monkeypatch.setattr(trainer_module, "gradient_penalty", spy)
+    monkeypatch.setattr(trainer_module, name, spy)
+    return calls
+
+
+def test_gradient_penalty_enters_the_critic_loss(monkeypatch) -> None:
+    calls = _record_values(monkeypatch, "gradient_penalty")
     t = Trainer(tiny_config(loss="wgan-gp", gp_weight=2.0))
     d_loss, d_real, d_fake = t.d_step()
     assert len(calls) == 1
@@ -142,15 +148,7 @@ def test_gradient_penalty_enters_the_critic_loss(monkeypatch) -> None:
 
 
 def test_lazy_r1_enters_every_kth_d_loss_weighted_k_times(monkeypatch) -> None:
-    calls: list[float] = []
-    original = trainer_module.r1_penalty
-
-    def spy(*args, **kwargs):
-        value = original(*args, **kwargs)
-        calls.append(value.item())
-        return value
-
-    monkeypatch.setattr(trainer_module, "r1_penalty", spy)
+    calls = _record_values(monkeypatch, "r1_penalty")
     t = Trainer(tiny_config(r1_weight=0.5, r1_every=3))
     for i in range(7):
         d_loss, d_real, d_fake = t.d_step()
