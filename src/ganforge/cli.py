@@ -326,10 +326,9 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
     import numpy as np
 
     from ganforge.images import write_samples
-
-    images = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     from ganforge.training.sampling import default_labels
 
+    images = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     labels = None
     if loaded.num_classes:
         labels = (

@@ -397,7 +397,7 @@ class Trainer:
                 fake_in = self._gen(z, y)
         class_real = None  # AC-GAN: D's class logits for the real batch
         # Lazy R1: every r1_every-th D update carries the penalty, weighted r1_every times.
-        r1 = cfg.r1_weight and self._d_updates % cfg.r1_every == 0
+        r1 = cfg.r1_weight > 0 and self._d_updates % cfg.r1_every == 0
         self._d_updates += 1
         if r1:  # R1 differentiates D(real) with respect to the real batch
             real = real.detach().requires_grad_(True)

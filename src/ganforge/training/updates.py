@@ -19,6 +19,17 @@ import torch
 from torch.optim.adam import adam
 from torch.optim.rmsprop import rmsprop
 
+# Options that adam() and rmsprop() both take, read from the group as step() reads them.
+_SHARED_OPTIONS = (
+    "lr",
+    "eps",
+    "weight_decay",
+    "maximize",
+    "foreach",
+    "capturable",
+    "differentiable",
+)
+
 
 class DirectUpdate:
     """``update(params, grads)``: one step of ``opt`` (Adam or RMSprop with a single
@@ -52,6 +63,7 @@ class DirectUpdate:
         params, grads = list(params), list(grads)
         st = [state[p] for p in params]
         steps = [s["step"] for s in st]
+        common = {k: group[k] for k in _SHARED_OPTIONS}
         with torch.no_grad():
             if self.is_adam:
                 beta1, beta2 = group["betas"]
@@ -66,17 +78,11 @@ class DirectUpdate:
                     has_complex=False,
                     beta1=beta1,
                     beta2=beta2,
-                    lr=group["lr"],
-                    weight_decay=group["weight_decay"],
-                    eps=group["eps"],
-                    maximize=group["maximize"],
-                    foreach=group["foreach"],
-                    capturable=group["capturable"],
-                    differentiable=group["differentiable"],
                     fused=group["fused"],
                     grad_scale=None,
                     found_inf=None,
                     decoupled_weight_decay=group["decoupled_weight_decay"],
+                    **common,
                 )
             else:
                 rmsprop(
@@ -86,15 +92,9 @@ class DirectUpdate:
                     [s["grad_avg"] for s in st] if group["centered"] else [],
                     [s["momentum_buffer"] for s in st] if group["momentum"] > 0 else [],
                     steps,
-                    lr=group["lr"],
                     alpha=group["alpha"],
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
                     momentum=group["momentum"],
                     centered=group["centered"],
-                    foreach=group["foreach"],
-                    maximize=group["maximize"],
-                    differentiable=group["differentiable"],
-                    capturable=group["capturable"],
                     has_complex=False,
+                    **common,
                 )
