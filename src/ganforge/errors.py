@@ -1,0 +1,32 @@
+"""The errors a user can cause, and only those.
+
+Every mistake in a user's input (an option, a data file, a checkpoint) raises a
+:class:`GanforgeError` subclass whose message names the bad value; the CLI prints it as
+one line and exits 2. Any other exception is a bug in ganforge: the CLI exits 1 with a
+one-line request for a report (the traceback with ``--debug``).
+
+The classes subclass :class:`ValueError` so code written against the older contract
+(``except ValueError``) keeps working.
+"""
+
+from __future__ import annotations
+
+
+class GanforgeError(ValueError):
+    """Bad input from the user: an option, a file, a run directory."""
+
+
+class ConfigError(GanforgeError):
+    """An option or a combination of options that cannot work (names the option)."""
+
+
+class DataError(GanforgeError):
+    """A dataset that cannot be read or used as asked (names the file or dataset)."""
+
+
+class CheckpointError(GanforgeError):
+    """A run directory or checkpoint that is missing, damaged or does not fit."""
+
+
+class RunDirError(GanforgeError):
+    """An output folder that cannot hold a run (a file, not empty, not writable, locked)."""
