@@ -102,8 +102,6 @@ class ModelConfig:
         _check_literal("conditional", self.conditional, Conditioning)
         _check_int("num_classes", self.num_classes, minimum=0)
         _check_int("embed_dim", self.embed_dim)
-        if self.conditional != "none" and self.pack > 1:
-            raise ValueError("pack > 1 cannot be combined with a conditional model")
         object.__setattr__(self, "g_hidden", _int_tuple("g_hidden", self.g_hidden))
         object.__setattr__(self, "d_hidden", _int_tuple("d_hidden", self.d_hidden))
         _check_literal("g_activation", self.g_activation, Activation)

@@ -61,10 +61,7 @@ class Packed(nn.Module):
         self.inner, self.pack = inner, pack
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b = x.shape[0]
-        if b % self.pack:
-            raise ValueError(f"batch of {b} is not a multiple of pack {self.pack}")
-        return self.inner(x.reshape(b // self.pack, self.pack * x.shape[1], *x.shape[2:]))
+        return self.inner(pack_samples(x, self.pack))
 
 
 class LabelConcatGenerator(nn.Module):
@@ -102,37 +99,52 @@ def _require_features_head(inner: nn.Module) -> None:
         )
 
 
+def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN grouping: ``(B, C, ...) -> (B / pack, pack * C, ...)``; samples
+    ``pack * j .. pack * j + pack - 1`` form pack ``j`` (contiguous, so real and fake
+    halves of a batch whose size is a multiple of ``pack`` never share a pack)."""
+    b = x.shape[0]
+    if b % pack:
+        raise ValueError(f"batch of {b} is not a multiple of pack {pack}")
+    return x.reshape(b // pack, pack * x.shape[1], *x.shape[2:])
+
+
 class ProjectionDiscriminator(nn.Module):
     """Projection D (Miyato & Koyama 2018): ``head(φ(x)) + <embed(y), φ(x)>``.
 
-    ``inner`` must expose ``features(x) -> (B, F)`` and ``head: (B, F) -> (B, 1)``.
+    ``inner`` must expose ``features(x) -> (B, F)`` and ``head: (B, F) -> (B, 1)``. With
+    ``pack > 1`` (PacGAN), ``inner`` is built for ``pack`` stacked samples and the
+    projection uses the sum of the pack's label embeddings: ``(B, ...) -> (B / pack,)``.
     """
 
-    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+    def __init__(self, inner: nn.Module, num_classes: int, pack: int = 1) -> None:
         super().__init__()
         _require_features_head(inner)
-        self.inner = inner
+        self.inner, self.pack = inner, pack
         width = inner.head.in_features
         self.embed = nn.Embedding(num_classes, width)
         nn.init.normal_(self.embed.weight, std=0.02)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.inner.features(x)  # (B, F)
-        return self.inner.head(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
+        h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
+        e = self.embed(y).view(h.shape[0], self.pack, -1).sum(dim=1)  # (B / pack, F)
+        return self.inner.head(h).squeeze(1) + (e * h).sum(dim=1)
 
 
 class AuxClassifierDiscriminator(nn.Module):
     """AC-GAN discriminator (Odena et al., 2017): ``head(φ(x))`` judges real vs fake
     without the label; a second head ``classify(φ(x)) -> (B, K)`` predicts the class.
     The forward returns the adversarial logits ``(B,)`` and keeps the class logits of the
-    same batch in ``class_logits`` for the trainer's auxiliary loss.
+    same batch in ``class_logits`` for the trainer's auxiliary loss. With ``pack > 1``
+    the adversarial head judges packs ``(B / pack,)`` while the class head still names
+    every sample's class ``(B, K)``.
     """
 
-    def __init__(self, inner: nn.Module, num_classes: int) -> None:
+    def __init__(self, inner: nn.Module, num_classes: int, pack: int = 1) -> None:
         super().__init__()
         _require_features_head(inner)
-        self.inner = inner
-        self.classify = nn.Linear(inner.head.in_features, num_classes)
+        self.inner, self.pack, self.num_classes = inner, pack, num_classes
+        self.classify = nn.Linear(inner.head.in_features, pack * num_classes)
         self.class_logits: torch.Tensor | None = None
 
     def __getstate__(self) -> dict:
@@ -141,8 +153,8 @@ class AuxClassifierDiscriminator(nn.Module):
         return state
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.inner.features(x)  # (B, F)
-        self.class_logits = self.classify(h)  # (B, K)
+        h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
+        self.class_logits = self.classify(h).view(x.shape[0], self.num_classes)  # (B, K)
         return self.inner.head(h).squeeze(1)
 
 
@@ -151,12 +163,15 @@ def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, n
 
     With ``cfg.pack > 1`` the builder's discriminator is made for ``pack`` samples
     stacked along the first data axis and wrapped in :class:`Packed`. With
-    ``cfg.conditional`` the models are wrapped to take labels: ``G(z, y)``, ``D(x, y)``.
+    ``cfg.conditional`` the models are wrapped to take labels: ``G(z, y)``, ``D(x, y)``;
+    packing then keeps each sample with its label (concat: the one-hot channels are
+    appended per sample before packing; projection/acgan: see their classes).
     """
     import dataclasses
 
     shape = tuple(shape)
     builder = MODELS.get(cfg.arch)
+    p = cfg.pack
     if cfg.conditional != "none":
         k = cfg.num_classes
         if k < 2:
@@ -165,14 +180,14 @@ def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, n
         g_inner, _ = builder(g_cfg, shape)
         g = LabelConcatGenerator(g_inner, k, cfg.embed_dim)
         if cfg.conditional == "concat":
-            _, d_inner = builder(cfg, (shape[0] + k, *shape[1:]))
-            d = LabelConcatDiscriminator(d_inner, k)
+            _, d_inner = builder(cfg, (p * (shape[0] + k), *shape[1:]))
+            d = LabelConcatDiscriminator(Packed(d_inner, p) if p > 1 else d_inner, k)
         elif cfg.conditional == "acgan":
-            _, d_inner = builder(cfg, shape)
-            d = AuxClassifierDiscriminator(d_inner, k)
+            _, d_inner = builder(cfg, (p * shape[0], *shape[1:]))
+            d = AuxClassifierDiscriminator(d_inner, k, pack=p)
         else:
-            _, d_inner = builder(cfg, shape)
-            d = ProjectionDiscriminator(d_inner, k)
+            _, d_inner = builder(cfg, (p * shape[0], *shape[1:]))
+            d = ProjectionDiscriminator(d_inner, k, pack=p)
         return g, d
     g, d = builder(cfg, shape)
     if cfg.pack > 1:

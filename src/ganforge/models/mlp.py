@@ -2,7 +2,9 @@
 
 Generator: ``z (B, noise_dim) -> x (B, *shape)``. Discriminator: ``x (B, *shape) ->
 logits (B,)`` with a linear last layer (a critic needs an unbounded output; classifier
-losses apply the sigmoid inside the loss).
+losses apply the sigmoid inside the loss). With ``spectral_norm`` every weight matrix of
+the discriminator (hidden layers, maxout units and the head) is spectrally normalised
+(Miyato et al., 2018), as in the DCGAN discriminator; the generator is left alone.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
 
@@ -83,7 +86,8 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """``features``: flatten + hidden layers ``(B, *shape) -> (B, F)``; ``head``: linear."""
+    """``features``: flatten + hidden layers ``(B, *shape) -> (B, F)``; ``head``: linear.
+    ``spectral_norm`` wraps every ``nn.Linear`` (the maxout units' included)."""
 
     def __init__(self, cfg: ModelConfig, shape: tuple[int, ...]) -> None:
         super().__init__()
@@ -96,6 +100,11 @@ class MLPDiscriminator(nn.Module):
             width = h
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
+        if cfg.spectral_norm:
+            for parent in list(self.modules()):
+                for name, child in parent.named_children():
+                    if isinstance(child, nn.Linear):
+                        setattr(parent, name, spectral_norm(child))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)  # (B, *shape) -> (B,)
