@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from ganforge.config import TrainConfig
 from ganforge.data import DatasetInfo, register_dataset
 from ganforge.data.base import Dataset
-from ganforge.data.images import to_native
+from ganforge.pixels import to_uint8
 from ganforge.training.trainer import Trainer
 
 
@@ -63,10 +63,10 @@ class RandomImages(Dataset):
         return self.bank[idx], None
 
     def sample_real(self, n, seed):
-        return to_native(self.bank[:n])
+        return to_uint8(self.bank[:n])
 
     def decode(self, x):
-        return to_native(x)
+        return to_uint8(x)
 
 
 for _shape in ((1, 28, 28), (3, 64, 64)):

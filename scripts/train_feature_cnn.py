@@ -28,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from ganforge.data.idx import find_fashion_mnist, load_mnist_format  # noqa: E402
 from ganforge.features.cnn import WEIGHTS_DIR, MnistCNN, save_cnn  # noqa: E402
+from ganforge.pixels import from_uint8  # noqa: E402
 
 
 def to_input(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [-1, 1]."""
-    return torch.from_numpy(images).float().div_(127.5).sub_(1.0).unsqueeze(1)
+    return from_uint8(torch.from_numpy(images)).unsqueeze(1)
 
 
 @torch.inference_mode()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ganforge.io import atomic_path
+from ganforge.pixels import to_uint8
 
 GRID_SAMPLES = 100  # 10 x 10 grid per snapshot
 
@@ -231,7 +232,7 @@ def load_image_source(path: str | os.PathLike[str], image_size: int | None = Non
             raise ValueError(f"{path}: images must be uint8 or float, got {arr.dtype}")
         if arr.size and (arr.min() < -1.0 - 1e-6 or arr.max() > 1.0 + 1e-6):
             raise ValueError(f"{path}: float images must lie in [-1, 1]")
-        arr = np.round((arr.astype(np.float64) + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
+        arr = to_uint8(arr)
     return arr
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ganforge.data.base import Dataset, DatasetInfo
+from ganforge.pixels import from_uint8, to_uint8
 
 # --------------------------------------------------------------------------- MNIST files
 
@@ -258,17 +259,6 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
 # --------------------------------------------------------------------------- datasets
 
 
-def to_model_space(x: torch.Tensor) -> torch.Tensor:
-    """uint8 ``(B, C, H, W)`` -> float32 in [-1, 1]."""
-    return x.float().div_(127.5).sub_(1.0)
-
-
-def to_native(x: torch.Tensor) -> np.ndarray:
-    """float ``(B, C, H, W)`` in [-1, 1] (clamped) -> uint8 ``(B, C, H, W)``."""
-    y = x.detach().to("cpu", torch.float32).clamp(-1.0, 1.0).add(1.0).mul(127.5).round_()
-    return y.to(torch.uint8).numpy()
-
-
 class ImageDataset(Dataset):
     """Base class of image datasets (see the module docstring for the conventions).
 
@@ -289,11 +279,11 @@ class ImageDataset(Dataset):
 
     def encode(self, x: np.ndarray) -> torch.Tensor:
         """uint8 ``(N, C, H, W)`` -> float32 model-space tensor in [-1, 1]."""
-        return to_model_space(torch.as_tensor(np.asarray(x, dtype=np.uint8)))
+        return from_uint8(torch.as_tensor(np.asarray(x, dtype=np.uint8)))
 
     def decode(self, x: torch.Tensor) -> np.ndarray:
         """Model-space ``(N, C, H, W)`` -> uint8 ``(N, C, H, W)`` in [0, 255]."""
-        return to_native(x)
+        return to_uint8(x)
 
     def codec(self) -> dict[str, Any]:
         return {
@@ -315,7 +305,7 @@ class ImageDataset(Dataset):
         self, batch_size: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         idx = torch.randint(self.size, (batch_size,), generator=generator).numpy()
-        x = to_model_space(torch.from_numpy(self._images(idx)))
+        x = from_uint8(torch.from_numpy(self._images(idx)))
         y = self._labels(idx)
         return x, (None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64)))
 
@@ -422,7 +412,7 @@ class StackedDataset(ImageDataset):
 
     def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         t = torch.randint(self.source_size, (batch_size, 3), generator=generator)
-        x = to_model_space(self.data[t])  # (B, 3, H, W)
+        x = from_uint8(self.data[t])  # (B, 3, H, W)
         lab = torch.from_numpy(self.source_labels)[t]
         return x, lab[:, 0] * 100 + lab[:, 1] * 10 + lab[:, 2]
 
@@ -636,7 +626,7 @@ class ShapesDataset(ImageDataset):
     def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         idx = torch.randint(self.size, (batch_size,), generator=generator).numpy()
         pairs = [self.render(i) for i in idx]
-        x = to_model_space(torch.from_numpy(np.stack([p[0] for p in pairs])))
+        x = from_uint8(torch.from_numpy(np.stack([p[0] for p in pairs])))
         return x, torch.tensor([p[1] for p in pairs], dtype=torch.int64)
 
 

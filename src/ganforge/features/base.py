@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganforge.pixels import from_uint8
+
 __all__ = [
     "CNNExtractor",
     "ExtractedFeatures",
@@ -64,7 +66,7 @@ def to_float_images(images: Any, name: str = "images") -> torch.Tensor:
     if x.ndim != 4:
         raise ValueError(f"{name} must have shape (N, H, W) or (N, C, H, W), got {tuple(x.shape)}")
     if x.dtype == torch.uint8:
-        return x.float().div_(127.5).sub_(1.0)
+        return from_uint8(x)
     if not x.is_floating_point():
         raise TypeError(f"{name} must be uint8 in [0, 255] or float in [-1, 1], got {x.dtype}")
     x = x.float()
