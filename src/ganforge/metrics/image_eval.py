@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.files import cache_dir, sha256_file
 from ganforge.metrics.fid import FeatureStats, feature_statistics, frechet_distance
 from ganforge.metrics.inception_score import inception_score
 from ganforge.metrics.kid import kid
@@ -32,7 +33,6 @@ from ganforge.metrics.prdc import prdc
 __all__ = [
     "DEFAULTS",
     "ReferenceSet",
-    "cache_dir",
     "evaluate_images",
     "load_reference_images",
     "real_vs_real_floor",
@@ -51,14 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
 }
 
-CACHE_ENV = "GANFORGE_CACHE"
 _CACHE_VERSION = 1
-
-
-def cache_dir() -> Path:
-    """Cache root: ``$GANFORGE_CACHE`` or ``~/.cache/ganforge``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "ganforge"
 
 
 @dataclass(frozen=True)
@@ -110,11 +103,7 @@ def _fingerprint(extractor: Any) -> str | None:
         return "none"
     if path is None or not Path(path).is_file():
         return None
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:12]
+    return sha256_file(path)[:12]
 
 
 def _save_reference(path: Path, ref: ReferenceSet) -> None:
