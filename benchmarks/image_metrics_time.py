@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import torch  # noqa: E402
 
-from ganforge.metrics.image_eval import evaluate_images, load_reference_images  # noqa: E402
+from ganforge.evaluation.image import evaluate_images, load_reference_images  # noqa: E402
 
 
 def main() -> None:

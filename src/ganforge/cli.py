@@ -393,8 +393,8 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     """Generated images (run, checkpoint, folder or .npz) against a reference: a dataset
     name with optional split (``fashion-mnist:test``), a folder, an ``.npz`` of images
     or an ``.npz`` of saved statistics (FID only)."""
+    from ganforge.evaluation.image import DEFAULTS, evaluate_images, real_vs_real_floor
     from ganforge.images import is_stats_file, load_image_source
-    from ganforge.metrics.image_eval import DEFAULTS, evaluate_images, real_vs_real_floor
 
     extractor = args.extractor or DEFAULTS["extractor"]
     if _is_run_or_checkpoint(src):

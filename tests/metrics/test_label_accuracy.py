@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,7 +13,9 @@ import ganforge.features as features
 from ganforge.api import evaluate
 from ganforge.cli import main
 from ganforge.data.idx import DEFAULT_FASHION_MNIST_DIR, load_mnist_format
-from ganforge.data.images import ArrayImageDataset, evaluate_image_samples, label_accuracy
+from ganforge.data.images import ArrayImageDataset
+from ganforge.evaluation.image import evaluate_image_samples
+from ganforge.metrics.labels import label_accuracy
 from ganforge.training.sampling import default_labels
 
 needs_fashion = pytest.mark.skipif(
@@ -23,12 +24,10 @@ needs_fashion = pytest.mark.skipif(
 )
 
 
-def test_label_accuracy_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_label_accuracy_by_hand() -> None:
     # predicted classes 0, 0, 1, 1, 2, 0 for intended classes 0, 1, 1, 1, 2, 2
     probs = np.eye(3)[[0, 0, 1, 1, 2, 0]]
-    stub = SimpleNamespace(extract=lambda images: SimpleNamespace(probs=probs))
-    monkeypatch.setattr(features, "get_extractor", lambda name: stub)
-    out = label_accuracy("stub", np.zeros((6, 1, 4, 4), np.uint8), [0, 1, 1, 1, 2, 2], 3)
+    out = label_accuracy(probs, [0, 1, 1, 1, 2, 2], 3)
     assert out["label_accuracy_by_class"] == pytest.approx([1.0, 2 / 3, 0.5])
     assert out["label_accuracy"] == pytest.approx((1 + 2 / 3 + 0.5) / 3)
     assert out["label_accuracy_min"] == pytest.approx(0.5)
@@ -42,8 +41,9 @@ def test_default_labels_cycle_through_classes() -> None:
 def test_real_images_with_their_labels_and_with_wrong_ones() -> None:
     images, labels = load_mnist_format(DEFAULT_FASHION_MNIST_DIR, "test")
     images, labels = images[:1000], labels[:1000]
-    right = label_accuracy("fashion-cnn", images, labels, 10)
-    wrong = label_accuracy("fashion-cnn", images, (labels + 1) % 10, 10)
+    probs = features.get_extractor("fashion-cnn").extract(images).probs
+    right = label_accuracy(probs, labels, 10)
+    wrong = label_accuracy(probs, (labels + 1) % 10, 10)
     assert right["label_accuracy"] > 0.85 and len(right["label_accuracy_by_class"]) == 10
     assert right["label_accuracy_min"] == min(right["label_accuracy_by_class"])
     assert wrong["label_accuracy"] < 0.15

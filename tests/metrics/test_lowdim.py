@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from ganforge.evaluation.lowdim import evaluate_lowdim
 from ganforge.metrics.lowdim import (
     distance_metrics,
-    evaluate_lowdim,
     marginal_stats,
     mmd_rbf,
     mode_metrics,

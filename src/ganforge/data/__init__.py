@@ -94,12 +94,10 @@ def _register_builtins() -> None:
 def _register_images() -> None:
     from ganforge.data import images
     from ganforge.data.base import register_codec_decoder
-    from ganforge.evaluation import register_evaluator
 
     for info in images.builtin_infos():
         register_dataset(info)
     register_codec_decoder("image", images.ImageDecoder)
-    register_evaluator("image", images.evaluate_image_samples)
 
 
 _register_builtins()

@@ -22,7 +22,6 @@ _LAZY = {
     "wasserstein1": "ganforge.metrics.lowdim",
     "mmd_rbf": "ganforge.metrics.lowdim",
     "marginal_stats": "ganforge.metrics.lowdim",
-    "evaluate_lowdim": "ganforge.metrics.lowdim",
 }
 
 __all__ = list(_LAZY)

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 
-def _as_2d(x: Any, name: str) -> np.ndarray:
+def as_2d(x: Any, name: str) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
@@ -33,7 +33,7 @@ def mode_metrics(samples: Any, means: Any, std: float, threshold: float = 3.0) -
 
     ``reverse_kl`` is ``None`` when no sample is high quality (the KL is undefined).
     """
-    x = _as_2d(samples, "samples")
+    x = as_2d(samples, "samples")
     mu = np.asarray(means, dtype=np.float64)
     d2 = ((x[:, None, :] - mu[None, :, :]) ** 2).sum(-1)  # (N, K)
     nearest = d2.argmin(axis=1)
@@ -58,7 +58,7 @@ def mode_metrics(samples: Any, means: Any, std: float, threshold: float = 3.0) -
 def wasserstein1(a: Any, b: Any, projections: int = 256, seed: int = 0) -> float:
     """Wasserstein-1 distance: exact in 1-D, sliced (mean over random unit directions)
     in higher dimensions."""
-    x, y = _as_2d(a, "a"), _as_2d(b, "b")
+    x, y = as_2d(a, "a"), as_2d(b, "b")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"dimension mismatch: {x.shape[1]} vs {y.shape[1]}")
     if x.shape[1] == 1:
@@ -83,7 +83,7 @@ def mmd_rbf(a: Any, b: Any, bandwidth: float | None = None, chunk: int = 2048) -
     ``h`` defaults to the median pairwise distance of the first sample (up to 1,000
     points). Computed in blocks of ``chunk`` rows, so memory stays bounded.
     """
-    x, y = _as_2d(a, "a"), _as_2d(b, "b")
+    x, y = as_2d(a, "a"), as_2d(b, "b")
     if bandwidth is None:
         sub = x[:1000]
         d = np.sqrt(_sq_dists(sub, sub))
@@ -108,7 +108,7 @@ def mmd_rbf(a: Any, b: Any, bandwidth: float | None = None, chunk: int = 2048) -
 
 def marginal_stats(real: Any, fake: Any) -> dict[str, list[float]]:
     """Per-dimension means, standard deviations and two-sample KS statistics."""
-    x, y = _as_2d(real, "real"), _as_2d(fake, "fake")
+    x, y = as_2d(real, "real"), as_2d(fake, "fake")
     return {
         "real_mean": x.mean(0).tolist(),
         "fake_mean": y.mean(0).tolist(),
@@ -126,40 +126,3 @@ def distance_metrics(real: Any, fake: Any, seed: int = 0) -> dict[str, float]:
         "mmd": mmd_rbf(real, fake),
         "ks_max": max(marg["ks"]),
     }
-
-
-def evaluate_lowdim(
-    fake: Any,
-    real: Any,
-    real_reference: Any,
-    modes: Any = None,
-    mode_std: float | None = None,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Every low-dimensional metric for ``fake`` against ``real``, each next to the same
-    metric between two independent real samples (``real`` vs ``real_reference``) under
-    ``real_vs_real``, so a user can tell a good value from a bad one."""
-    fake2, real2 = _as_2d(fake, "fake"), _as_2d(real, "real")
-    out: dict[str, Any] = {}
-    if modes is not None and mode_std is not None:
-        out.update(mode_metrics(fake2, modes, mode_std))
-    out.update(distance_metrics(real2, fake2, seed=seed))
-    out.update(marginal_stats(real2, fake2))
-    floor = {"w1": None, "mmd": None, "ks_max": None}
-    floor.update(distance_metrics(real2, _as_2d(real_reference, "real_reference"), seed=seed))
-    if modes is not None and mode_std is not None:
-        ref = mode_metrics(real_reference, modes, mode_std)
-        floor.update({k: ref[k] for k in ("modes_covered", "hq_fraction", "reverse_kl")})
-    out["real_vs_real"] = floor
-    return out
-
-
-# name -> True when larger is better; used to choose the best model by a metric.
-HIGHER_IS_BETTER = {
-    "modes_covered": True,
-    "hq_fraction": True,
-    "reverse_kl": False,
-    "w1": False,
-    "mmd": False,
-    "ks_max": False,
-}

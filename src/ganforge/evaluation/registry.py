@@ -1,4 +1,4 @@
-"""Evaluation by data kind: ``register_evaluator(kind, fn)`` and ``register_metric``.
+"""The evaluation registries: evaluators by data kind and metrics by name.
 
 An evaluator maps ``(dataset, fake samples in native units, n, seed)`` to a metrics dict
 with a ``protocol`` entry describing how the numbers were obtained. The trainer and the
@@ -45,45 +45,3 @@ def evaluate_samples(
     accept it."""
     extra = {} if labels is None else {"labels": np.asarray(labels)}
     return EVALUATORS.get(dataset.kind)(dataset, fake, n=n, seed=seed, **extra)
-
-
-def _evaluate_lowdim(dataset: Any, fake: np.ndarray, n: int, seed: int = 0) -> dict[str, Any]:
-    from ganforge.metrics.lowdim import evaluate_lowdim
-
-    real = dataset.sample_real(n, seed=seed + 1_000_003)
-    reference = dataset.sample_real(n, seed=seed + 2_000_003)
-    out = evaluate_lowdim(fake, real, reference, dataset.modes, dataset.mode_std, seed=seed)
-    out["protocol"] = {
-        "n_fake": int(len(fake)),
-        "n_real": int(n),
-        "seed": int(seed),
-        "w1": "exact" if real.reshape(len(real), -1).shape[1] == 1 else "sliced, 256 directions",
-        "mmd": "unbiased MMD², RBF kernel, bandwidth = median real pairwise distance",
-        "hq_threshold": "3 std of the nearest mode" if dataset.modes is not None else None,
-    }
-    return out
-
-
-def _register_builtins() -> None:
-    from ganforge.metrics.lowdim import HIGHER_IS_BETTER
-
-    register_evaluator("lowdim", _evaluate_lowdim)
-    for name, higher in HIGHER_IS_BETTER.items():
-        register_metric(name, higher)
-    # image metrics (ganforge.metrics.image_eval keys)
-    for name, higher in (
-        ("fid", False),
-        ("kid", False),
-        ("precision", True),
-        ("recall", True),
-        ("density", True),
-        ("coverage", True),
-        ("classifier_score", True),
-        ("mode_kl", False),
-        ("label_accuracy", True),
-        ("label_accuracy_min", True),
-    ):
-        register_metric(name, higher)
-
-
-_register_builtins()

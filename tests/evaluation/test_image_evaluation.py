@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ganforge.data.idx import write_idx
+from ganforge.evaluation.image import evaluate_images, real_vs_real_floor, reference_set
 from ganforge.metrics.fid import feature_statistics, fid, save_statistics
-from ganforge.metrics.image_eval import evaluate_images, real_vs_real_floor, reference_set
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""Evaluate generated images against real ones with every image metric at once.
+"""Evaluation of images: every image metric at once, for image sets and for runs.
 
 Chain: images -> extractor features (and class probabilities) -> FID, KID,
 precision/recall/density/coverage, classifier score and class histogram. Every result
@@ -23,10 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.evaluation.registry import register_evaluator, register_metric
+from ganforge.features.stacked import StackedExtractor
 from ganforge.files import cache_dir, sha256_file
 from ganforge.metrics.fid import FeatureStats, feature_statistics, frechet_distance
 from ganforge.metrics.inception_score import inception_score
 from ganforge.metrics.kid import kid
+from ganforge.metrics.labels import label_accuracy
 from ganforge.metrics.modes import class_mode_coverage
 from ganforge.metrics.prdc import prdc
 
@@ -364,3 +367,127 @@ def real_vs_real_floor(
     result = evaluate_images(train, f"{dataset}:test", extractor, n, data_dir=data_dir, **kwargs)
     result["protocol"]["fake"] = f"{dataset} train split (first {n})"
     return result
+
+
+# ---------------------------------------------------------------- datasets
+
+#: Fixed sample cap of FID/KID/PRDC (mode counting of stacked data uses every sample).
+FEATURE_METRIC_CAP = 10_000
+PIXEL_SIZE = 8  # pixel features: 8x8 (64-d grey, 192-d RGB) keep sqrtm cheap
+
+
+def _extractor_for(dataset: Any) -> tuple[Any, str]:
+    from ganforge.features import get_extractor
+
+    c, h, w = dataset.shape
+    if (c, h, w) == (1, 28, 28):
+        return get_extractor("fashion-cnn"), "fashion-cnn"
+    if getattr(dataset, "stacked", False) and (h, w) == (28, 28):
+        return StackedExtractor(), "fashion-cnn per channel"
+    size = (PIXEL_SIZE, PIXEL_SIZE) if max(h, w) > PIXEL_SIZE else None
+    return get_extractor("pixels", size=size), "pixels"
+
+
+def stacked_modes(images: np.ndarray, batch_size: int = 2000) -> dict[str, Any]:
+    """Classify each channel of uint8 ``(N, 3, 28, 28)`` images with ``fashion-cnn`` and
+    count the label triples (``100a + 10b + c``): modes covered of 1000 and
+    KL(p || uniform)."""
+    from ganforge.features import get_extractor
+
+    n = len(images)
+    ext = get_extractor("fashion-cnn")
+    probs = ext.extract(images.reshape(n * 3, 1, *images.shape[2:]), batch_size=batch_size).probs
+    digits = probs.argmax(axis=1).reshape(n, 3)
+    triples = digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2]
+    cov = class_mode_coverage(triples, 1000)
+    return {"modes_covered": cov["modes_covered"], "reverse_kl": cov["kl_to_uniform"]}
+
+
+_SCALARS = (
+    "fid",
+    "kid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "classifier_score",
+    "modes_covered",
+    "mode_kl",
+    "reverse_kl",
+    "label_accuracy",
+    "label_accuracy_min",
+)
+
+
+def _label_accuracy(
+    classifier: str, images: np.ndarray, labels: np.ndarray, num_classes: int
+) -> dict[str, Any]:
+    from ganforge.features import get_extractor
+
+    probs = get_extractor(classifier).extract(images).probs
+    if probs is None:
+        raise ValueError(f"extractor {classifier!r} has no class outputs")
+    return label_accuracy(probs, labels, num_classes)
+
+
+def evaluate_image_samples(
+    dataset: Any, fake: np.ndarray, n: int, seed: int = 0, labels: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Evaluator for data kind ``image``: FID, KID, precision/recall/density/coverage (and
+    class statistics with a classifier) of uint8 ``fake`` against ``n`` real images, with
+    the same numbers for a second real sample as ``real_vs_real``. Extractor:
+    ``fashion-cnn`` for 28x28 greyscale data, ``fashion-cnn`` per channel for stacked
+    data, else pixels (downsampled to 8x8). Stacked data also get ``modes_covered`` and
+    ``reverse_kl`` over the 1000 label triples from every sample."""
+    fake = np.asarray(fake)
+    m = min(len(fake), n, FEATURE_METRIC_CAP)
+    size = getattr(dataset, "size", None)
+    if size is not None and 2 * m > size:  # the two real samples must not share images
+        m = max(2, size // 2)
+    both = dataset.sample_real(2 * m, seed=seed + 1_000_003)  # distinct images
+    real, reference = both[:m], both[m : 2 * m]
+    ext, ext_name = _extractor_for(dataset)
+    split = getattr(dataset, "real_split", "train")
+    out = evaluate_images(fake[:m], real[:m], ext, seed=seed, split=split)
+    floor = evaluate_images(reference[:m], real[:m], ext, seed=seed, split=split)
+    if getattr(dataset, "stacked", False):
+        out.update(stacked_modes(fake))
+        floor.update(stacked_modes(reference))
+    classifier = getattr(dataset, "label_classifier", None)
+    if labels is not None and classifier and dataset.num_classes:
+        k = int(dataset.num_classes)
+        out.update(_label_accuracy(classifier, fake[:m], np.asarray(labels)[:m], k))
+        images, real_labels = dataset.sample_real_labelled(m, seed=seed + 3_000_003)
+        floor_acc = _label_accuracy(classifier, images, real_labels, k)
+        floor.update(floor_acc)
+        out["real_label_accuracy_by_class"] = floor_acc["label_accuracy_by_class"]
+    out["real_vs_real"] = {k: floor[k] for k in _SCALARS if k in floor}
+    out["protocol"].update(
+        {
+            "extractor": ext_name,
+            "dataset": dataset.name,
+            "n_fake": int(m),
+            "n_real": int(m),
+            "n_modes": int(len(fake)) if getattr(dataset, "stacked", False) else None,
+            "seed": int(seed),
+            "real_vs_real": "a second, disjoint real sample of the same size against the "
+            "same real sample",
+        }
+    )
+    return out
+
+
+register_evaluator("image", evaluate_image_samples)
+for _name, _higher in (
+    ("fid", False),
+    ("kid", False),
+    ("precision", True),
+    ("recall", True),
+    ("density", True),
+    ("coverage", True),
+    ("classifier_score", True),
+    ("mode_kl", False),
+    ("label_accuracy", True),
+    ("label_accuracy_min", True),
+):
+    register_metric(_name, _higher)
