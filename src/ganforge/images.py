@@ -192,13 +192,11 @@ def load_image_source(path: str | os.PathLike[str], image_size: int | None = Non
     [-1, 1]; ``(N, H, W)`` or ``(N, C, H, W)``)."""
     from PIL import Image
 
-    from ganforge.data.images import FolderImageDataset
+    from ganforge.data.image_folder import FolderImageDataset, scan_folder
 
     path = Path(path)
     if path.is_dir():
         if image_size is None:
-            from ganforge.data.images import scan_folder
-
             files = scan_folder(path)[0]
             if not files:
                 raise ValueError(f"{path}: no PNG or JPEG images in this folder")

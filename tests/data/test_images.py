@@ -17,16 +17,10 @@ import torch
 from ganforge.config import TrainConfig
 from ganforge.data import build_dataset, dataset_info, decoder_from_codec
 from ganforge.data.idx import write_idx
-from ganforge.data.images import (
-    MNIST_FILES,
-    ArrayImageDataset,
-    FolderImageDataset,
-    ImageDecoder,
-    ShapesDataset,
-    StackedDataset,
-    download_mnist,
-    load_keras_npz,
-)
+from ganforge.data.image_folder import FolderImageDataset
+from ganforge.data.images import ArrayImageDataset, ImageDecoder, StackedDataset
+from ganforge.data.mnist import MNIST_FILES, download_mnist, load_keras_npz
+from ganforge.data.shapes import ShapesDataset
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -191,9 +185,9 @@ def test_cli_offline_mnist_is_one_line(
     from ganforge.cli import main
 
     monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "empty-cache"))
-    real = data.images.download_mnist
+    real = data.mnist.download_mnist
     monkeypatch.setattr(
-        data.images, "download_mnist", lambda: real(base_url=dead_url(), retries=1, backoff=0)
+        data.mnist, "download_mnist", lambda: real(base_url=dead_url(), retries=1, backoff=0)
     )
     code = main(
         ["train", "--dataset", "mnist", "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]

@@ -37,7 +37,7 @@ def dataset_info(name: str) -> DatasetInfo:
     """The registry entry for ``name``, or a table entry when ``name`` is a file path."""
     if name in DATASETS:
         return DATASETS.get(name)
-    from ganforge.data.images import image_path_info
+    from ganforge.data.image_catalogue import image_path_info
 
     image_info = image_path_info(name)
     if image_info is not None:
@@ -92,12 +92,13 @@ def _register_builtins() -> None:
 
 
 def _register_images() -> None:
-    from ganforge.data import images
     from ganforge.data.base import register_codec_decoder
+    from ganforge.data.image_catalogue import builtin_infos
+    from ganforge.data.images import ImageDecoder
 
-    for info in images.builtin_infos():
+    for info in builtin_infos():
         register_dataset(info)
-    register_codec_decoder("image", images.ImageDecoder)
+    register_codec_decoder("image", ImageDecoder)
 
 
 _register_builtins()

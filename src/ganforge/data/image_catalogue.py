@@ -1,0 +1,199 @@
+"""The image catalogue: the named image datasets (``mnist``, ``fashion-mnist``,
+``digits``, ``shapes``, ``stacked``, ``folder``), their factories and defaults, and the
+registry entry for an image dataset given by path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ganforge.data import mnist
+from ganforge.data.base import DatasetInfo
+from ganforge.data.idx import find_fashion_mnist, find_mnist_format
+from ganforge.data.image_folder import FolderImageDataset, scan_folder
+from ganforge.data.images import ArrayImageDataset, StackedDataset
+from ganforge.data.shapes import ShapesDataset
+
+
+def _size(cfg: Any, default: int | None) -> int | None:
+    size = getattr(cfg, "image_size", None)
+    return default if size is None else int(size)
+
+
+def mnist_like_dataset(
+    name: str, path: str | os.PathLike[str], cfg: Any = None
+) -> ArrayImageDataset:
+    images, labels = mnist.load_mnist_like(path, "train")
+    return ArrayImageDataset(
+        name, images, labels, 10 if labels.max() < 10 else None, image_size=_size(cfg, None)
+    )
+
+
+def mnist_dataset(cfg: Any) -> ArrayImageDataset:
+    """MNIST from ``cfg.data_dir`` (IDX files or ``mnist.npz``), else downloaded to the
+    cache on first use."""
+    data_dir = getattr(cfg, "data_dir", None)
+    root = Path(data_dir) if data_dir else mnist.download_mnist()
+    return mnist_like_dataset("mnist", root, cfg)
+
+
+def fashion_mnist_dataset(cfg: Any) -> ArrayImageDataset:
+    root = find_fashion_mnist(getattr(cfg, "data_dir", None))["train_images"].parent
+    ds = mnist_like_dataset("fashion-mnist", root, cfg)
+    ds.class_names = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ]
+    ds.label_classifier = "fashion-cnn"  # trained on these ten classes
+    return ds
+
+
+def digits_dataset(cfg: Any) -> ArrayImageDataset:
+    """scikit-learn's 1,797 bundled 8x8 digits (values 0..16 -> 0..255), upscaled
+    bilinearly to ``image_size`` (default 28); labels 0-9."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    raw = np.clip(np.round(d.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)  # (N, 8, 8)
+    size = _size(cfg, 28)
+    if size != 8:
+        raw = np.stack(
+            [
+                np.asarray(Image.fromarray(im, "L").resize((size, size), Image.Resampling.BILINEAR))
+                for im in raw
+            ]
+        )
+    return ArrayImageDataset("digits", raw, d.target, 10, [str(i) for i in range(10)])
+
+
+def stacked_dataset(cfg: Any) -> StackedDataset:
+    """Stacked MNIST-format digits from ``cfg.data_dir`` (default: Fashion-MNIST)."""
+    data_dir = getattr(cfg, "data_dir", None)
+    root = Path(data_dir) if data_dir else find_fashion_mnist()["train_images"].parent
+    images, labels = mnist.load_mnist_like(root, "train")
+    return StackedDataset(images, labels, image_size=_size(cfg, None))
+
+
+def folder_dataset(cfg: Any, path: str | None = None) -> FolderImageDataset:
+    root = path or getattr(cfg, "data_dir", None)
+    if not root:
+        raise ValueError("dataset 'folder' needs the image folder: pass --data-dir DIR")
+    return FolderImageDataset(root, _size(cfg, 64))
+
+
+def _looks_mnist_format(path: Path) -> bool:
+    try:
+        find_mnist_format(path)
+        return True
+    except ValueError:
+        return (path / "mnist.npz").is_file()
+
+
+def image_path_info(name: str) -> DatasetInfo | None:
+    """A registry entry for a path: a Keras ``.npz``, a folder of MNIST-format IDX files,
+    or an image folder; ``None`` when ``name`` is none of these."""
+    path = Path(name)
+    if path.suffix.lower() == ".npz":
+        if not path.is_file():
+            raise ValueError(f"data file {name!r} does not exist")
+        return DatasetInfo(
+            name,
+            lambda cfg: mnist_like_dataset(path.stem, path, cfg),
+            "Keras-style .npz of images",
+            "dcgan",
+            kind="image",
+            eval_samples=10000,
+            num_classes=10,
+        )
+    if not path.is_dir():
+        return None
+    if _looks_mnist_format(path):
+        return DatasetInfo(
+            name,
+            lambda cfg: mnist_like_dataset(path.name, path, cfg),
+            "MNIST-format IDX folder",
+            "dcgan",
+            kind="image",
+            eval_samples=10000,
+            num_classes=10,
+        )
+    _, classes, _, _ = scan_folder(path)
+    return DatasetInfo(
+        name,
+        lambda cfg: folder_dataset(cfg, name),
+        "image folder",
+        "dcgan64",
+        kind="image",
+        eval_samples=5000,
+        num_classes=len(classes) if classes else None,
+    )
+
+
+def builtin_infos() -> list[DatasetInfo]:
+    return [
+        DatasetInfo(
+            "mnist",
+            mnist_dataset,
+            "MNIST digits 28x28 (downloaded and checksummed, or --data-dir)",
+            "dcgan",
+            kind="image",
+            eval_samples=10000,
+            num_classes=10,
+        ),
+        DatasetInfo(
+            "fashion-mnist",
+            fashion_mnist_dataset,
+            "Fashion-MNIST 28x28 (Debian dataset-fashion-mnist or --data-dir)",
+            "dcgan",
+            kind="image",
+            eval_samples=10000,
+            num_classes=10,
+        ),
+        DatasetInfo(
+            "digits",
+            digits_dataset,
+            "scikit-learn 8x8 digits upscaled to 28x28 (--image-size)",
+            "dcgan",
+            kind="image",
+            eval_samples=1797,
+            num_classes=10,
+        ),
+        DatasetInfo(
+            "shapes",
+            lambda c: ShapesDataset(_size(c, 64)),
+            "procedural 64x64 RGB circles/squares/triangles",
+            "dcgan64",
+            kind="image",
+            eval_samples=5000,
+            num_classes=3,
+        ),
+        DatasetInfo(
+            "stacked",
+            stacked_dataset,
+            "three MNIST-format images as RGB channels, 1000 modes (Fashion-MNIST or --data-dir)",
+            "dcgan",
+            kind="image",
+            eval_samples=26000,
+            num_classes=1000,
+        ),
+        DatasetInfo(
+            "folder",
+            folder_dataset,
+            "PNG/JPEG images under --data-dir, class = sub-folder (--image-size, default 64)",
+            "dcgan64",
+            kind="image",
+            eval_samples=5000,
+        ),
+    ]
