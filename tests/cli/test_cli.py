@@ -25,7 +25,17 @@ from ganforge.models import list_presets
 from ganforge.training.checkpoint import load_checkpoint
 from ganforge.training.trainer import Trainer
 
-HISTORY_KEYS = {"step", "loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake"}
+HISTORY_KEYS = {
+    "step",
+    "loss/d",
+    "loss/g",
+    "d/real",
+    "d/fake",
+    "acc/real",
+    "acc/fake",
+    "lr/g",
+    "lr/d",
+}
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -86,6 +96,7 @@ def test_train_writes_a_complete_run_directory(ring_run) -> None:
         assert all(math.isfinite(row[k]) for k in HISTORY_KEYS)
         assert row["samples_per_s"] > 0
         assert 0 <= row["d/real"] <= 1 and 0 <= row["acc/fake"] <= 1
+        assert (row["lr/g"], row["lr/d"]) == (config["lr_g"], config["lr_d"])  # constant
 
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"modes_covered", "hq_fraction", "w1", "mmd", "real_vs_real"} <= set(metrics)
