@@ -32,7 +32,7 @@ import ganforge  # noqa: E402
 from conftest import tiny_config  # noqa: E402
 from ganforge import TrainConfig  # noqa: E402
 from ganforge.api import load_generator  # noqa: E402
-from ganforge.images import make_grid, save_grid  # noqa: E402
+from ganforge.grids import make_grid, save_grid  # noqa: E402
 from ganforge.plots import plot_run  # noqa: E402
 
 IMAGE_STEPS = 4

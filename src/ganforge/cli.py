@@ -325,7 +325,7 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
     """Image runs: ``--out`` a .png grid, a .npz (``images``, ``labels``) or a folder."""
     import numpy as np
 
-    from ganforge.images import write_samples
+    from ganforge.grids import write_samples
     from ganforge.training.sampling import default_labels
 
     images = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
@@ -394,7 +394,7 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     name with optional split (``fashion-mnist:test``), a folder, an ``.npz`` of images
     or an ``.npz`` of saved statistics (FID only)."""
     from ganforge.evaluation.image import DEFAULTS, evaluate_images, real_vs_real_floor
-    from ganforge.images import is_stats_file, load_image_source
+    from ganforge.evaluation.image_files import is_stats_file, load_image_source
 
     extractor = args.extractor or DEFAULTS["extractor"]
     if _is_run_or_checkpoint(src):

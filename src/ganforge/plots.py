@@ -1,4 +1,6 @@
-"""Plots rebuilt from a run directory's files (``history.jsonl``, ``samples/*.npz``).
+"""Plots rebuilt from a run directory's files (``history.jsonl``, ``samples/*.npz``):
+loss curves, real-vs-generated figures, and for image runs the sample grids and the
+progress GIF.
 
 Uses matplotlib's Agg backend (no display needed). :func:`plot_run` can be called any
 time after the fact: ``ganforge plot RUN``.
@@ -12,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.grids import preview_grid, save_gif, save_grid
 from ganforge.io import atomic_path, read_jsonl
+
+GRID_SAMPLES = 100  # images per grid of a saved snapshot: 10 x 10
 
 
 def _pyplot():
@@ -127,8 +132,6 @@ def plot_samples(run: Path) -> list[Path]:
     with np.load(real_file, allow_pickle=False) as f:
         real = f["real"]
     if real.ndim == 4 and real.dtype == np.uint8:  # images: PNG grids and a GIF
-        from ganforge.images import plot_image_run
-
         return plot_image_run(run)
     if real.ndim > 2:  # other kinds draw their own figures
         return []
@@ -170,6 +173,30 @@ def plot_samples(run: Path) -> list[Path]:
         target = run / "plots" / "progress.png"
         _save(fig, target)
         out.append(target)
+    return out
+
+
+def plot_image_run(run: str | Path) -> list[Path]:
+    """For an image run: ``samples/step_*.png`` grids (rebuilt when missing),
+    ``plots/real.png`` and ``plots/progress.gif`` across the snapshots."""
+    run = Path(run)
+    out: list[Path] = []
+    real_file = run / "samples" / "real.npz"
+    if real_file.exists():
+        with np.load(real_file, allow_pickle=False) as f:
+            real = f["real"]
+        out.append(save_grid(real[:GRID_SAMPLES], run / "plots" / "real.png"))
+    frames = []
+    for snap in sorted((run / "samples").glob("step_*.npz")):
+        with np.load(snap, allow_pickle=False) as f:
+            fake = f["fake"][:GRID_SAMPLES]
+        png = snap.with_suffix(".png")
+        if not png.exists():
+            out.append(save_grid(fake, png))
+        step = int(snap.stem.split("_")[1])
+        frames.append((f"step {step}", preview_grid(fake)))
+    if frames:
+        out.append(save_gif(frames, run / "plots" / "progress.gif"))
     return out
 
 

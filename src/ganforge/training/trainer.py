@@ -863,7 +863,7 @@ class Trainer:
             )
         _save_npz(self.run_dir / "samples" / f"step_{self.step:07d}.npz", **arrays)
         if self.data.kind == "image":
-            from ganforge.images import save_grid
+            from ganforge.grids import save_grid
 
             save_grid(fake, self.run_dir / "samples" / f"step_{self.step:07d}.png")
 

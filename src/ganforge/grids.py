@@ -1,4 +1,5 @@
-"""Image files: sample grids (PNG), training-progress animations (GIF) and sample export.
+"""Pictures of image samples: grids (PNG), training-progress animations (GIF) and sample
+export (a grid, an ``.npz`` or a folder of PNGs).
 
 Images are uint8 ``(N, C, H, W)`` with ``C`` 1 or 3 (``(N, H, W)`` is read as greyscale),
 the native form of image datasets. Every file is written atomically.
@@ -14,9 +15,6 @@ from typing import Any
 import numpy as np
 
 from ganforge.io import atomic_path
-from ganforge.pixels import to_uint8
-
-GRID_SAMPLES = 100  # 10 x 10 grid per snapshot
 
 
 def _as_nchw(images: Any) -> np.ndarray:
@@ -68,12 +66,17 @@ def _auto_scale(h: int) -> int:
     return max(1, 48 // h)  # 28 px -> x1, 8 px -> x6
 
 
+def preview_grid(images: Any, nrow: int | None = None) -> np.ndarray:
+    """The grid :func:`save_grid` writes: small images enlarged to about 48 px."""
+    x = _as_nchw(images)
+    return make_grid(x, nrow, scale=_auto_scale(x.shape[2]))
+
+
 def save_grid(
     images: Any, path: str | os.PathLike[str], nrow: int | None = None, scale: int | None = None
 ) -> Path:
     """Write a PNG grid of uint8 images (atomically) and return its path."""
-    x = _as_nchw(images)
-    grid = make_grid(x, nrow, scale=scale if scale is not None else _auto_scale(x.shape[2]))
+    grid = preview_grid(images, nrow) if scale is None else make_grid(images, nrow, scale=scale)
     path = Path(path)
     with atomic_path(path) as tmp:
         _pil(grid).save(tmp, format="PNG")
@@ -158,89 +161,3 @@ def save_gif(
             tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
         )
     return path
-
-
-def plot_image_run(run: str | os.PathLike[str]) -> list[Path]:
-    """For an image run: ``samples/step_*.png`` grids (rebuilt when missing),
-    ``plots/real.png`` and ``plots/progress.gif`` across the snapshots."""
-    run = Path(run)
-    out: list[Path] = []
-    real_file = run / "samples" / "real.npz"
-    if real_file.exists():
-        with np.load(real_file, allow_pickle=False) as f:
-            real = f["real"]
-        out.append(save_grid(real[:GRID_SAMPLES], run / "plots" / "real.png"))
-    frames = []
-    for snap in sorted((run / "samples").glob("step_*.npz")):
-        with np.load(snap, allow_pickle=False) as f:
-            fake = f["fake"][:GRID_SAMPLES]
-        png = snap.with_suffix(".png")
-        if not png.exists():
-            out.append(save_grid(fake, png))
-        step = int(snap.stem.split("_")[1])
-        x = _as_nchw(fake)
-        frames.append((f"step {step}", make_grid(x, scale=_auto_scale(x.shape[2]))))
-    if frames:
-        out.append(save_gif(frames, run / "plots" / "progress.gif"))
-    return out
-
-
-def load_image_source(path: str | os.PathLike[str], image_size: int | None = None) -> np.ndarray:
-    """Images to evaluate, as uint8 ``(N, C, H, W)``: a folder of PNG/JPEG files
-    (recursive; resized and centre-cropped to ``image_size``, default the first image's
-    height) or an ``.npz`` (key ``images``, else its only array; uint8 or floats in
-    [-1, 1]; ``(N, H, W)`` or ``(N, C, H, W)``)."""
-    from PIL import Image
-
-    from ganforge.data.image_folder import FolderImageDataset, scan_folder
-
-    path = Path(path)
-    if path.is_dir():
-        if image_size is None:
-            files = scan_folder(path)[0]
-            if not files:
-                raise ValueError(f"{path}: no PNG or JPEG images in this folder")
-            with Image.open(files[0]) as im:
-                image_size = im.size[1]
-        folder = FolderImageDataset(path, image_size=image_size)
-        if folder.size == 0:
-            raise ValueError(f"{path}: no PNG or JPEG images in this folder")
-        return np.stack([folder.load(i) for i in range(folder.size)])
-    if path.suffix.lower() != ".npz":
-        raise ValueError(f"{path}: expected a folder of images or an .npz file")
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = data.files
-            if "images" in keys:
-                arr = data["images"]
-            elif len(keys) == 1:
-                arr = data[keys[0]]
-            else:
-                raise ValueError(f"{path}: no 'images' array (keys: {', '.join(keys)})")
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable .npz of images ({exc})") from None
-    if arr.ndim == 3:
-        arr = arr[:, None]
-    if arr.ndim != 4 or arr.shape[1] not in (1, 3):
-        raise ValueError(f"{path}: images must be (N, H, W) or (N, C, H, W), got {arr.shape}")
-    if arr.dtype != np.uint8:
-        if not np.issubdtype(arr.dtype, np.floating):
-            raise ValueError(f"{path}: images must be uint8 or float, got {arr.dtype}")
-        if arr.size and (arr.min() < -1.0 - 1e-6 or arr.max() > 1.0 + 1e-6):
-            raise ValueError(f"{path}: float images must lie in [-1, 1]")
-        arr = to_uint8(arr)
-    return arr
-
-
-def is_stats_file(path: str | os.PathLike[str]) -> bool:
-    """True for an ``.npz`` of feature statistics (``mu`` and ``sigma`` arrays)."""
-    path = Path(path)
-    if path.suffix.lower() != ".npz" or not path.is_file():
-        return False
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return "mu" in data.files and "sigma" in data.files
-    except (OSError, ValueError):
-        return False
