@@ -156,11 +156,13 @@ def test_acgan_discriminator_has_a_class_head() -> None:
     z, y = torch.randn(6, 3), torch.tensor([0, 1, 2, 3, 0, 1])
     x = g(z, y)
     out = d(x, y)
-    assert out.shape == (6,) and d.class_logits.shape == (6, 4)
+    logits, classes = d.logits_and_classes(x)
+    assert out.shape == (6,) and classes.shape == (6, 4)
+    torch.testing.assert_close(logits, out)
     # the adversarial logit does not see the label; the class head sees only x
     assert torch.equal(d(x, (y + 1) % 4), out)
     h = d.inner.features(x)
-    torch.testing.assert_close(d.class_logits, d.classify(h))
+    torch.testing.assert_close(classes, d.classify(h))
 
 
 def _top_singular_values(d: nn.Module) -> list[float]:
@@ -213,7 +215,7 @@ def test_packing_with_conditional_models_keeps_each_sample_with_its_label(mode: 
     changed = (d(x2, y) != out).tolist()
     assert changed == [False, True, False, False]
     if mode == "acgan":  # the class head still names every sample's class
-        assert d.class_logits.shape == (8, 4)
+        assert d.logits_and_classes(x)[1].shape == (8, 4)
     else:  # the label of sample 3 (pack 1) matters to pack 1 only
         y2 = y.clone()
         y2[3] = 0

@@ -47,7 +47,7 @@ def test_train_step_reads_nothing_back_to_the_host(readback_counter, loss, extra
     trainer.train_step()  # first step may initialise optimizer state
     readback_counter.clear()
     for _ in range(3):
-        trainer._set_learning_rates()
+        trainer.set_learning_rates()
         trainer.train_step()
     assert readback_counter == []
 

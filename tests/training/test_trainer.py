@@ -13,7 +13,7 @@ import torch
 from conftest import tiny_config
 from ganforge.config import TrainConfig, resolve
 from ganforge.metrics.lowdim import wasserstein1
-from ganforge.training import trainer as trainer_module
+from ganforge import objective as objective_module
 from ganforge.training.trainer import Trainer
 
 
@@ -28,14 +28,14 @@ def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
 def _count_steps(t: Trainer) -> list[str]:
     """Record every optimizer update, in order, as 'D' or 'G'."""
     events: list[str] = []
-    for name, opt in (("D", t.opt_d), ("G", t.opt_g)):
-        original = t._direct[opt]
+    for name, step in (("D", t.step_d), ("G", t.step_g)):
+        original = step.direct
 
         def update(*args, _orig=original, _name=name, **kwargs):
             events.append(_name)
             return _orig(*args, **kwargs)
 
-        t._direct[opt] = update
+        step.direct = update
     return events
 
 
@@ -89,7 +89,7 @@ def test_wasserstein_clips_the_critic_after_every_critic_step(monkeypatch) -> No
     t = Trainer(tiny_config(loss="wasserstein", lr_d=0.5))
     assert t.cfg.clip_value == 0.01
     clips: list[float] = []
-    original = trainer_module.clip_weights_
+    original = objective_module.clip_weights_
 
     def spy(params, c):
         original(params, c)
@@ -97,7 +97,7 @@ def test_wasserstein_clips_the_critic_after_every_critic_step(monkeypatch) -> No
         bound = max(p.abs().max().item() for p in t.D.parameters())
         clips.append(bound)
 
-    monkeypatch.setattr(trainer_module, "clip_weights_", spy)
+    monkeypatch.setattr(objective_module, "clip_weights_", spy)
     _inflate(t.D)
     t.train_step()
     assert len(clips) == 5, "one clip per critic step"
@@ -125,16 +125,16 @@ def test_gradient_penalty_loss_does_not_clip() -> None:
 
 
 def _record_values(monkeypatch, name: str) -> list[float]:
-    """Wrap the trainer's regulariser ``name`` so each value it returns is recorded."""
+    """Wrap the objective's regulariser ``name`` so each value it returns is recorded."""
     calls: list[float] = []
-    original = getattr(trainer_module, name)
+    original = getattr(objective_module, name)
 
     def spy(*args, **kwargs):
         value = original(*args, **kwargs)
         calls.append(value.item())
         return value
 
-    monkeypatch.setattr(trainer_module, name, spy)
+    monkeypatch.setattr(objective_module, name, spy)
     return calls
 
 
@@ -166,13 +166,13 @@ def test_lazy_r1_enters_every_kth_d_loss_weighted_k_times(monkeypatch) -> None:
 
 def _spy_targets(t: Trainer) -> list[tuple]:
     seen: list[tuple] = []
-    inner = t.loss.d_loss
+    inner = t.objective.loss.d_loss
 
     def d_loss(real, fake, real_target=1.0, fake_target=0.0):
         seen.append((real_target, fake_target))
         return inner(real, fake, real_target, fake_target)
 
-    t.loss = dataclasses.replace(t.loss, d_loss=d_loss)
+    t.objective.loss = dataclasses.replace(t.objective.loss, d_loss=d_loss)
     return seen
 
 

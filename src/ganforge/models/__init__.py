@@ -2,6 +2,11 @@
 
 A builder maps ``(ModelConfig, sample shape)`` to ``(generator, discriminator)``. A preset
 is a named :class:`~ganforge.config.ModelConfig`; CLI/model options override its fields.
+
+Every generator is called as ``G(z, y=None)`` and every discriminator as ``D(x, y=None)``
+(unconditional models ignore ``y``), so no caller branches on labels. A discriminator
+returns its logits ``(B,)``; one with a class head (AC-GAN) also offers
+``logits_and_classes(x) -> ((B,), (B, K))``.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ class Packed(nn.Module):
         super().__init__()
         self.inner, self.pack = inner, pack
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.inner(pack_samples(x, self.pack))
 
 
@@ -134,10 +139,10 @@ class ProjectionDiscriminator(nn.Module):
 class AuxClassifierDiscriminator(nn.Module):
     """AC-GAN discriminator (Odena et al., 2017): ``head(φ(x))`` judges real vs fake
     without the label; a second head ``classify(φ(x)) -> (B, K)`` predicts the class.
-    The forward returns the adversarial logits ``(B,)`` and keeps the class logits of the
-    same batch in ``class_logits`` for the trainer's auxiliary loss. With ``pack > 1``
-    the adversarial head judges packs ``(B / pack,)`` while the class head still names
-    every sample's class ``(B, K)``.
+    ``forward`` returns the adversarial logits ``(B,)``; ``logits_and_classes`` returns
+    them with the class logits ``(B, K)`` of the same forward pass, for the objective's
+    auxiliary loss. With ``pack > 1`` the adversarial head judges packs ``(B / pack,)``
+    while the class head still names every sample's class ``(B, K)``.
     """
 
     def __init__(self, inner: nn.Module, num_classes: int, pack: int = 1) -> None:
@@ -145,17 +150,14 @@ class AuxClassifierDiscriminator(nn.Module):
         _require_features_head(inner)
         self.inner, self.pack, self.num_classes = inner, pack, num_classes
         self.classify = nn.Linear(inner.head.in_features, pack * num_classes)
-        self.class_logits: torch.Tensor | None = None
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["class_logits"] = None  # a graph's output: never copied or pickled
-        return state
+    def logits_and_classes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
+        classes = self.classify(h).view(x.shape[0], self.num_classes)  # (B, K)
+        return self.inner.head(h).squeeze(1), classes
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
-        self.class_logits = self.classify(h).view(x.shape[0], self.num_classes)  # (B, K)
-        return self.inner.head(h).squeeze(1)
+        return self.logits_and_classes(x)[0]
 
 
 def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:

@@ -92,7 +92,7 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
         init_weights(self)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.project_act(self.project_norm(self.project(z)))  # (B, w0 * s0h * s0w)
         return self.net(h.view(z.shape[0], *self.start))  # (B, w0, s0h, s0w) -> (B, C, H, W)
 
@@ -128,7 +128,7 @@ class DCGANDiscriminator(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)  # (B, C, H, W) -> (B, F)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.body(x)).squeeze(1)  # (B, C, H, W) -> (B,)
 
 

@@ -81,7 +81,7 @@ class MLPGenerator(nn.Module):
         layers.append(OUTPUTS[cfg.g_output]())
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z).view(z.shape[0], *self.shape)  # (B, noise_dim) -> (B, *shape)
 
 
@@ -106,7 +106,7 @@ class MLPDiscriminator(nn.Module):
                     if isinstance(child, nn.Linear):
                         setattr(parent, name, spectral_norm(child))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)  # (B, *shape) -> (B,)
 
 

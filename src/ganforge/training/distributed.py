@@ -95,3 +95,32 @@ def shutdown(wait_for_peers: bool = True) -> None:
                 dist.barrier()
         finally:
             dist.destroy_process_group()
+
+
+def on_main(world_size: int, is_main: bool, fn):
+    """Run ``fn`` on rank 0 only; every process gets its result, or raises rank 0's
+    error as a :class:`~ganforge.errors.RunDirError` (so no process waits for a peer
+    that has stopped). Alone, simply ``fn()``."""
+    if world_size == 1:
+        return fn()
+    from ganforge.errors import RunDirError
+
+    result: list = [None]
+    if is_main:
+        try:
+            result = [("ok", fn())]
+        except Exception as exc:  # noqa: BLE001 - passed on to every process
+            result = [("error", str(exc))]
+    dist.broadcast_object_list(result, src=0)
+    status, value = result[0]
+    if status == "error":
+        raise RunDirError(value)
+    return value
+
+
+def agree_to_stop(stop_signal: int | None) -> int | None:
+    """All processes learn the highest pending stop signal (an all-reduce), so all stop
+    at the same step; returns it, or None when no process was signalled."""
+    flag = torch.tensor([0 if stop_signal is None else stop_signal])
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return int(flag.item()) or None

@@ -113,10 +113,8 @@ def generate(
         for start in range(0, n, batch_size):
             b = min(batch_size, n - start)
             z = truncated_normal((b, noise_dim), truncation, rng).mul_(noise_std).to(device)
-            if y_all is None:
-                out = generator(z).to("cpu")
-            else:
-                out = generator(z, y_all[start : start + b].to(device)).to("cpu")
+            y = None if y_all is None else y_all[start : start + b].to(device)
+            out = generator(z, y).to("cpu")
             chunks.append(decode(out) if decode is not None else out.clone())
     finally:
         generator.train(was_training)

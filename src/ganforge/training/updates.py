@@ -13,7 +13,9 @@ result is bitwise the same as ``p.grad = g; opt.step()``; ``tests/training`` che
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch.optim.adam import adam
@@ -98,3 +100,71 @@ class DirectUpdate:
                     has_complex=False,
                     **common,
                 )
+
+
+class OptimizerStep:
+    """``step(loss)``: gradients of ``loss`` for ``params`` only, then ``opt``'s update.
+
+    Alone and unscaled (``direct``), the gradients go straight to the optimizer's kernel
+    (:class:`DirectUpdate`); otherwise zero_grad, backward, all-reduce over
+    ``world_size`` processes, step (fp16: through the gradient ``scaler``).
+    """
+
+    def __init__(
+        self,
+        opt: torch.optim.Optimizer,
+        module: torch.nn.Module,
+        scaler: Any = None,
+        world_size: int = 1,
+    ) -> None:
+        self.opt, self.module, self.scaler, self.world_size = opt, module, scaler, world_size
+        self.params = [p for p in module.parameters() if p.requires_grad]
+        self.direct = DirectUpdate(opt) if world_size == 1 and scaler is None else None
+
+    def __call__(self, loss: torch.Tensor) -> None:
+        if self.direct is not None:
+            self.direct(self.params, torch.autograd.grad(loss, self.params, allow_unused=True))
+            return
+        opt, scaler = self.opt, self.scaler
+        opt.zero_grad(set_to_none=True)
+        (scaler.scale(loss) if scaler is not None else loss).backward(inputs=self.params)
+        if self.world_size > 1:  # data parallelism: average gradients over processes
+            from ganforge.training.distributed import average_gradients
+
+            average_gradients(self.module, self.world_size)
+        if scaler is not None:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+
+
+def make_optimizer(
+    name: str, module: torch.nn.Module, lr: float, betas: tuple[float, float]
+) -> torch.optim.Optimizer:
+    """Adam (fused kernel) or RMSprop over ``module``'s trainable parameters."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+    return torch.optim.RMSprop(params, lr=lr, foreach=True)
+
+
+def lr_factor(schedule: str, step: int, steps: int) -> float:
+    """Learning-rate multiplier at ``step`` of ``steps``: 1 (constant), ``1 - t``
+    (linear) or ``(1 + cos πt) / 2`` (cosine), with ``t = step / steps``."""
+    if schedule == "constant":
+        return 1.0
+    frac = step / steps
+    if schedule == "linear":
+        return 1.0 - frac
+    return 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+def set_learning_rates(
+    pairs: Sequence[tuple[torch.optim.Optimizer, float]], factor: float, scale: float = 1.0
+) -> None:
+    """Set every group's learning rate of each ``(optimizer, base lr)`` to
+    ``base × factor × scale`` (``scale``: the divergence guard's reduction)."""
+    for opt, base in pairs:
+        for group in opt.param_groups:
+            group["lr"] = base * factor * scale

@@ -1,0 +1,155 @@
+"""Every term of the discriminator and generator losses, built once from the config.
+
+The trainer schedules phases; this object owns their maths (stylegan2-ada's ``loss.py``
+pattern): the registered adversarial loss, label smoothing/noise targets, the auxiliary
+class loss of an AC-GAN head, the gradient penalty, lazy R1 and weight clipping. Each
+phase returns its terms by name; the phase's loss is their sum, in the order listed.
+
+Sign conventions are the loss's (see :mod:`ganforge.losses`): both phases *minimise*
+their loss; D's outputs are logits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganforge.config import TrainConfig
+from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_targets, r1_penalty
+
+Autocast = Callable[[], contextlib.AbstractContextManager]
+
+
+@dataclass
+class DPhase:
+    """One D update's terms (``adv`` always; ``aux``, ``gp``, ``r1`` when enabled and due)
+    and D's detached logits on the real and fake batch."""
+
+    terms: dict[str, torch.Tensor]
+    d_real: torch.Tensor
+    d_fake: torch.Tensor
+
+    @property
+    def total(self) -> torch.Tensor:
+        return _sum(self.terms)
+
+
+def _sum(terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    values = iter(terms.values())
+    total = next(values)
+    for v in values:
+        total = total + v
+    return total
+
+
+class Objective:
+    """The D and G losses of one run.
+
+    ``G(z, y)`` and ``D(x, y)`` are the networks (``y`` is ``None`` when unconditional);
+    ``noise`` is the generator that draws label noise and the penalty's interpolation
+    weights; ``autocast`` is the mixed-precision context (a no-op in fp32).
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        G: nn.Module,
+        D: nn.Module,
+        noise: torch.Generator,
+        autocast: Autocast = contextlib.nullcontext,
+    ) -> None:
+        self.cfg, self.G, self.D, self.noise, self.autocast = cfg, G, D, noise, autocast
+        self.loss = get_loss(cfg.loss)
+        # Real and fake go through D in one forward unless batch statistics would mix.
+        self.joint = not any(isinstance(m, nn.modules.batchnorm._NormBase) for m in D.modules())
+        self.aux = cfg.model.conditional == "acgan" and cfg.aux_weight > 0
+        self.d_updates = 0  # D updates so far; lazy R1 counts them
+        self._clip_params = list(D.parameters()) if cfg.clip_value else []
+
+    # -- forward passes -----------------------------------------------------------------
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """``(B, noise_dim), (B,) | None -> (B, *shape)`` under the precision context."""
+        with self.autocast():
+            return self.G(z, y)
+
+    def judge(
+        self, x: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits ``(B,)`` in float32 and, with an AC-GAN head in use, its class
+        logits ``(B, K)``."""
+        with self.autocast():
+            if self.aux:
+                logits, classes = self.D.logits_and_classes(x)
+            else:
+                logits, classes = self.D(x, y), None
+        return logits.float(), classes
+
+    def _judge_pair(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None):
+        """D on the real and the fake batch: one forward over ``[real; fake]`` when no
+        batch statistics would mix them. Returns ``(d_real, d_fake, class_real)``."""
+        if self.joint:
+            both, classes = self.judge(
+                torch.cat([real, fake]), None if y is None else torch.cat([y, y])
+            )
+            d_real, d_fake = both.chunk(2)
+            return d_real, d_fake, None if classes is None else classes[: real.shape[0]]
+        d_real, class_real = self.judge(real, y)
+        d_fake, _ = self.judge(fake, y)
+        return d_real, d_fake, class_real
+
+    # -- phases ---------------------------------------------------------------------------
+    def d_phase(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> DPhase:
+        """Terms of one D update on ``real`` and detached ``fake`` ``(B, *shape)``."""
+        cfg, loss = self.cfg, self.loss
+        # Lazy R1: every r1_every-th D update carries the penalty, weighted r1_every times.
+        r1 = cfg.r1_weight > 0 and self.d_updates % cfg.r1_every == 0
+        self.d_updates += 1
+        if r1:  # R1 differentiates D(real) with respect to the real batch
+            real = real.detach().requires_grad_(True)
+        d_real, d_fake, class_real = self._judge_pair(real, fake, y)
+        rt, ft = 1.0, 0.0
+        if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
+            rt, ft = label_targets(
+                d_real.shape[0], cfg.label_smoothing, cfg.label_noise, self.noise, d_real.device
+            )
+        terms = {"adv": loss.d_loss(d_real, d_fake, rt, ft)}
+        if class_real is not None:  # D learns the classes from real data only
+            terms["aux"] = cfg.aux_weight * F.cross_entropy(class_real.float(), y)
+        if cfg.gp_weight:
+            critic = lambda x: self.D(x, y)  # noqa: E731 - the penalty's view of D
+            terms["gp"] = cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise)
+        if r1:
+            terms["r1"] = 0.5 * cfg.r1_weight * cfg.r1_every * r1_penalty(real, d_real)
+        return DPhase(terms, d_real.detach(), d_fake.detach())
+
+    def g_phase(self, fake: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """Terms of one G update on ``fake`` (with its graph through G)."""
+        logits, classes = self.judge(fake, y)
+        terms = {"adv": self.loss.g_loss(logits)}
+        if classes is not None:  # G makes samples D's classifier reads as their label
+            terms["aux"] = self.cfg.aux_weight * F.cross_entropy(classes.float(), y)
+        return terms
+
+    def g_loss(self, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return _sum(self.g_phase(fake, y))
+
+    def after_d_step(self) -> None:
+        """Constraints applied to D's weights after its update (WGAN weight clipping)."""
+        if self._clip_params:
+            clip_weights_(self._clip_params, self.cfg.clip_value)
+
+    def term_names(self) -> tuple[str, ...]:
+        """Names of the optional D terms this run logs (``loss/d/<name>``)."""
+        names = []
+        if self.aux:
+            names.append("aux")
+        if self.cfg.gp_weight:
+            names.append("gp")
+        if self.cfg.r1_weight > 0:
+            names.append("r1")
+        return tuple(names)

@@ -1,0 +1,43 @@
+"""Which checkpoint is the best one, by one of two rules.
+
+- **A metric** (``best_metric``): evaluated every ``eval_every`` steps after the first
+  fifth of training; the checkpoint with the best value (by the metric's registered
+  direction) is written to ``best.safetensors``.
+- **The classic equilibrium rule** (no metric, a loss with an equilibrium): at each
+  checkpoint, the one whose latest logged mean D outputs on real and fake are both
+  closest to the equilibrium (0.5), skipped in the first fifth of training, when an
+  untrained D sits at 0.5 too.
+- Otherwise (critic losses without a metric) the final model is the best.
+
+Scores are "lower is better" internally; a higher-is-better metric is negated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class BestTracker:
+    """The best score so far and its step (both ``None`` until a rule applies)."""
+
+    score: float | None = None
+    step: int | None = None
+
+    def improve(self, score: float, step: int) -> bool:
+        """Record ``score`` (lower is better) at ``step``; True when it is a new best."""
+        if self.score is None or score < self.score:
+            self.score, self.step = float(score), step
+            return True
+        return False
+
+    def equilibrium_improves(
+        self, row: dict[str, Any] | None, equilibrium: float | None, step: int, steps: int
+    ) -> bool:
+        """The classic rule on the latest history ``row``: distance of ``d/real`` and
+        ``d/fake`` from ``equilibrium``."""
+        if equilibrium is None or row is None or step <= steps // 5:
+            return False
+        score = abs(row["d/real"] - equilibrium) + abs(row["d/fake"] - equilibrium)
+        return self.improve(score, step)
