@@ -30,7 +30,7 @@ def _trainer(**kw) -> Trainer:
 
 def test_losses_add_the_class_terms_by_hand() -> None:
     t = _trainer(aux_weight=0.5, seed=3)
-    real, y = t._real_batch()
+    real, y = t.batches.real()
     z = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
     G, D = copy.deepcopy(t.G), copy.deepcopy(t.D)
     d_loss, _, _ = t.d_update(real, y, z)

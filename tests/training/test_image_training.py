@@ -112,8 +112,8 @@ def test_image_batches_are_reproducible() -> None:
         sample_every=0,
     )
     a, b = Trainer(cfg), Trainer(cfg)
-    xa, _ = a._real_batch()
-    xb, _ = b._real_batch()
+    xa, _ = a.batches.real()
+    xb, _ = b.batches.real()
     assert torch.equal(xa, xb)
     assert torch.equal(a.train_step(), b.train_step())
 

@@ -14,8 +14,14 @@ Scores are "lower is better" internally; a higher-is-better metric is negated.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
+
+from ganforge.errors import ConfigError
+from ganforge.evaluation import METRIC_DIRECTIONS
+from ganforge.io import append_jsonl
+from ganforge.training import guards, rundir, state
 
 
 @dataclass
@@ -41,3 +47,26 @@ class BestTracker:
             return False
         score = abs(row["d/real"] - equilibrium) + abs(row["d/fake"] - equilibrium)
         return self.improve(score, step)
+
+
+def evaluate_for_best(tr: Any) -> None:
+    """Evaluate ``tr``'s sampling generator, log ``eval/<metric>`` to the history and
+    write ``best.safetensors`` when the configured metric improved."""
+    if not guards.weights_finite(tr.G, tr.D):
+        guards.on_divergence(tr, tr.step, "weights")
+        return
+    metrics, name = tr.evaluate(seed=tr.step), tr.cfg.best_metric
+    if name not in metrics:
+        reported = ", ".join(k for k, v in metrics.items() if isinstance(v, float))
+        raise ConfigError(
+            f"best_metric {name!r} is not reported for dataset {tr.cfg.dataset!r}; "
+            f"it reports: {reported}"
+        )
+    value = metrics.get(name)
+    row = {"step": tr.step, "time": time.time(), f"eval/{name}": value}
+    append_jsonl(tr.run_dir / "history.jsonl", row)
+    if value is not None:
+        score = -value if METRIC_DIRECTIONS.get(name) else value
+        if tr.best.improve(score, tr.step):
+            path = tr.run_dir / "checkpoints" / "best.safetensors"
+            rundir.write_checkpoint(lambda p: state.save(tr, p), path)

@@ -17,6 +17,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ganforge.errors import RunDirError
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -103,8 +105,6 @@ def on_main(world_size: int, is_main: bool, fn):
     that has stopped). Alone, simply ``fn()``."""
     if world_size == 1:
         return fn()
-    from ganforge.errors import RunDirError
-
     result: list = [None]
     if is_main:
         try:

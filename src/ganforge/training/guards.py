@@ -17,7 +17,7 @@ import torch
 
 from ganforge.io import append_jsonl
 from ganforge.training import checkpoint as ckpt
-from ganforge.training import state
+from ganforge.training import distributed, state
 
 MAX_ROLLBACKS = 5
 
@@ -105,3 +105,16 @@ class SignalCatcher:
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self.old.items():
             signal.signal(sig, handler)
+
+
+def should_stop(tr: Any, at_log_boundary: bool) -> bool:
+    """A signal stops training after the current step; with several processes they
+    agree at log boundaries (an all-reduce) so all stop at the same step."""
+    if tr.world_size == 1:
+        return tr.stop_signal is not None
+    if not at_log_boundary:
+        return False
+    agreed = distributed.agree_to_stop(tr.stop_signal)
+    if agreed is not None and tr.stop_signal is None:
+        tr.stop_signal = agreed
+    return agreed is not None

@@ -12,12 +12,14 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ganforge.config import TrainConfig
 from ganforge.errors import CheckpointError, RunDirError
 from ganforge.io import atomic_path
+from ganforge.training import guards, state
 
 SUBFOLDERS = ("checkpoints", "samples", "plots")
 
@@ -104,3 +106,25 @@ def rotate_checkpoints(folder: Path, keep: int) -> None:
     steps = sorted(folder.glob("step_*.safetensors"))
     for old in steps[:-keep]:
         old.unlink(missing_ok=True)
+
+
+def checkpoint(tr: Any) -> Path:
+    """Write ``step_NNNNNNN.safetensors`` (made ``latest``, and ``best`` by the classic
+    rule), rotate old ones, and return its path. Weights with NaN/Inf never replace a
+    good checkpoint: the divergence guard stops (or rolls back) instead."""
+    folder = tr.run_dir / "checkpoints"
+    path = step_checkpoint(tr.run_dir, tr.step)
+    # Every process checks (their weights are identical), so all stop together.
+    if not guards.weights_finite(tr.G, tr.D):
+        guards.on_divergence(tr, tr.step, "weights")
+        return folder / "latest.safetensors"
+    if not tr.is_main:
+        return path
+    is_best = tr.cfg.best_metric is None and tr.best.equilibrium_improves(
+        tr.last_row, tr.loss.equilibrium, tr.step, tr.cfg.steps
+    )
+    write_checkpoint(lambda p: state.save(tr, p), path, link_latest=True)
+    if is_best:  # the same file: a link, not a second write
+        link_replace(path, folder / "best.safetensors")
+    rotate_checkpoints(folder, tr.cfg.keep_checkpoints)
+    return path

@@ -11,10 +11,7 @@ synchronisation.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,23 +25,16 @@ from ganforge.config import TrainConfig, resolve
 from ganforge.data import build_dataset
 from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
 from ganforge.io import append_jsonl, write_json
-from ganforge.models import build_models, count_parameters
+from ganforge.models import count_parameters
 from ganforge.objective import Objective
+from ganforge.training import best, distributed, guards, hardware, history, networks, rundir, state
 from ganforge.training import checkpoint as ckpt
-from ganforge.training import distributed, guards, hardware, rundir, state
-from ganforge.training.best import BestTracker
+from ganforge.training import updates as upd
 from ganforge.training.guards import TrainingDiverged, TrainingInterrupted  # noqa: F401
+from ganforge.training.history import STAT_NAMES
 from ganforge.training.lock import RunLock
 from ganforge.training.sampling import default_labels, generate, pick_device
 from ganforge.training.snapshots import Snapshots, plot_run_safely
-from ganforge.training.updates import (
-    OptimizerStep,
-    lr_factor,
-    make_optimizer,
-    set_learning_rates,
-)
-
-STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
 
 
 @dataclass
@@ -79,49 +69,34 @@ class Trainer:
             raise ValueError("--on-nan rollback needs a single process; use stop with torchrun")
         self.data = build_dataset(cfg)
         self.conditional = cfg.model.conditional != "none"
-        self._build_networks()
+        nets = networks.build_networks(cfg, self.data.shape, self.device, self.world_size)
+        self.G, self.D, self.G_ema = nets.G, nets.D, nets.G_ema
         amp_dtype, self.scaler_g, self.scaler_d = hardware.mixed_precision(
             cfg.precision, self.device, self.log
         )
-        self.opt_g = make_optimizer(cfg.optimizer, self.G, cfg.lr_g, cfg.betas)
-        self.opt_d = make_optimizer(cfg.optimizer, self.D, cfg.lr_d, cfg.betas)
-        self.step_g = OptimizerStep(self.opt_g, self.G, self.scaler_g, self.world_size)
-        self.step_d = OptimizerStep(self.opt_d, self.D, self.scaler_d, self.world_size)
+        self.opt_g = upd.make_optimizer(cfg.optimizer, self.G, cfg.lr_g, cfg.betas)
+        self.opt_d = upd.make_optimizer(cfg.optimizer, self.D, cfg.lr_d, cfg.betas)
+        self.step_g = upd.OptimizerStep(self.opt_g, self.G, self.scaler_g, self.world_size)
+        self.step_d = upd.OptimizerStep(self.opt_d, self.D, self.scaler_d, self.world_size)
         self.data_gen = torch.Generator().manual_seed(self.rank_seed(1))
         self.noise_gen = torch.Generator(device=self.device).manual_seed(self.rank_seed(2))
+        self.batches = networks.Batches(
+            cfg, self.data, self.device, nets.channels_last, self.data_gen, self.noise_gen
+        )
         autocast = hardware.autocast_factory(amp_dtype)
         self.objective = Objective(cfg, self.G, self.D, self.noise_gen, autocast)
         self.loss = self.objective.loss
         self.stat_names = STAT_NAMES + tuple(f"loss/d/{n}" for n in self.objective.term_names())
         self.step, self.lr_scale, self.rollbacks = 0, 1.0, 0
-        self.best = BestTracker()
+        self.best = best.BestTracker()
         self.run_dir: Path | None = None
         self.stop_signal: int | None = None
         self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
         self._terms: dict[str, torch.Tensor] = {}
-        self._last_row: dict[str, Any] | None = None
+        self.last_row: dict[str, Any] | None = None
         self.snapshots = Snapshots(cfg, self.data, self.device, self.loss)
         if _resume is not None:
             state.restore(self, _resume)
-
-    def _build_networks(self) -> None:
-        """G, D (and the EMA copy of G) from the seed, on the device, equal on all ranks."""
-        cfg = self.cfg
-        torch.manual_seed(cfg.seed)
-        self.G, self.D = build_models(cfg.model, self.data.shape)
-        n_params = count_parameters(self.G) + count_parameters(self.D)
-        hardware.set_threads(cfg.threads, n_params, self.device)
-        self._channels_last = hardware.uses_channels_last(self.D, self.data.shape)
-        fmt = torch.channels_last if self._channels_last else torch.preserve_format
-        self.G.to(self.device, memory_format=fmt)
-        self.D.to(self.device, memory_format=fmt)
-        if cfg.sync_batchnorm and self.world_size > 1:
-            self.G = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
-            self.D = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
-        if self.world_size > 1:  # identical initial weights everywhere
-            distributed.broadcast_module(self.G)
-            distributed.broadcast_module(self.D)
-        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema > 0 else None
 
     def log(self, message: str) -> None:
         if self._log is not None:
@@ -150,33 +125,11 @@ class Trainer:
         return self.rank == 0
 
     # -- one step -------------------------------------------------------------------------
-    def _noise(self, batch: int) -> torch.Tensor:
-        z = torch.randn(
-            (batch, self.cfg.model.noise_dim), generator=self.noise_gen, device=self.device
-        )
-        return z.mul_(self.cfg.noise_std)
-
-    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, y = self.data.sample_batch(self.cfg.batch_size, self.data_gen)
-        x = x.to(self.device, non_blocking=True)
-        if self._channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        if not self.conditional:
-            return x, None
-        return x, y.to(self.device, non_blocking=True)
-
-    def _labels(self, batch: int) -> torch.Tensor | None:
-        """Uniform random class labels for G's conditional samples, or None."""
-        if not self.conditional:
-            return None
-        k = self.cfg.model.num_classes
-        return torch.randint(k, (batch,), generator=self.noise_gen, device=self.device)
-
     def d_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One discriminator/critic update on a fresh batch. Returns detached
         ``(loss, D(real), D(fake))``."""
-        real, y = self._real_batch()
-        return self.d_update(real, y, self._noise(self.cfg.batch_size), keep_fake=keep_fake)
+        real, y = self.batches.real()
+        return self.d_update(real, y, self.batches.noise(), keep_fake=keep_fake)
 
     def d_update(
         self, real: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor, keep_fake: bool = False
@@ -204,8 +157,8 @@ class Trainer:
         kept, self._kept = self._kept, None
         if kept is not None:
             return self.g_update(None, kept[1], fake=kept[0])
-        y = self._labels(self.cfg.batch_size)
-        return self.g_update(self._noise(self.cfg.batch_size), y)
+        y = self.batches.labels()
+        return self.g_update(self.batches.noise(), y)
 
     def g_update(
         self, z: torch.Tensor | None, y: torch.Tensor | None, fake: torch.Tensor | None = None
@@ -217,18 +170,8 @@ class Trainer:
         g_loss = self.objective.g_loss(fake, y)
         self.step_g(g_loss)
         if self.G_ema is not None:
-            self._update_ema()
+            networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
         return g_loss.detach()
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        """EMA of G's weights with warm-up: decay ``min(ema, (1 + t) / (10 + t))``, so the
-        average does not drag the random initial weights through a short run."""
-        decay = min(self.cfg.ema, (1.0 + self.step) / (10.0 + self.step))
-        ema_p = list(self.G_ema.parameters())
-        torch._foreach_lerp_(ema_p, list(self.G.parameters()), 1.0 - decay)
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
-            b_ema.copy_(b)
 
     def train_step(self) -> torch.Tensor:
         """``n_critic`` D steps then one G step; returns the step's statistics as a
@@ -259,9 +202,9 @@ class Trainer:
         (a constant schedule touches the optimizers only when that scale is not 1)."""
         if self.cfg.lr_schedule == "constant" and self.lr_scale == 1.0:
             return
-        factor = lr_factor(self.cfg.lr_schedule, self.step, self.cfg.steps)
+        factor = upd.lr_factor(self.cfg.lr_schedule, self.step, self.cfg.steps)
         pairs = ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d))
-        set_learning_rates(pairs, factor, self.lr_scale)
+        upd.set_learning_rates(pairs, factor, self.lr_scale)
 
     # -- the loop -------------------------------------------------------------------------
     def fit(self) -> RunResult:
@@ -305,25 +248,9 @@ class Trainer:
     def _plots(self) -> None:
         plot_run_safely(self.run_dir, self._log)
 
-    def _progress_bar(self) -> Any:
-        if not (self.progress and self.is_main):
-            return None
-        from tqdm.auto import tqdm
-
-        # a live bar on a terminal; in a log file, a line every 30 s at most
-        interval = 0.1 if sys.stderr.isatty() else 30.0
-        return tqdm(
-            total=self.cfg.steps,
-            initial=self.step,
-            desc="train",
-            unit="step",
-            dynamic_ncols=True,
-            file=sys.stderr,
-            mininterval=interval,
-        )
-
     def _loop(self) -> None:
-        cfg, run, bar = self.cfg, self.run_dir, self._progress_bar()
+        cfg, run = self.cfg, self.run_dir
+        bar = history.progress_bar(cfg.steps, self.step) if self.progress and self.is_main else None
         # Per-step statistics stay on the device until the log interval (no host sync).
         window = torch.empty((cfg.log_every, len(self.stat_names)), device=self.device)
         count, t_window, first_step = 0, time.perf_counter(), self.step
@@ -346,8 +273,8 @@ class Trainer:
                             continue
                         self._record(row, bar)
                     self._periodic(last)
-                    if self._should_stop(count == 0):
-                        path = self._checkpoint()
+                    if guards.should_stop(self, count == 0):
+                        path = rundir.checkpoint(self)
                         raise TrainingInterrupted(self.stop_signal, path, run)
         finally:
             if bar is not None:
@@ -359,50 +286,31 @@ class Trainer:
         if bar is not None:
             postfix = {"D": f"{row['loss/d']:.3f}", "G": f"{row['loss/g']:.3f}"}
             bar.set_postfix(postfix, refresh=False)
-        self._last_row = row
+        self.last_row = row
 
     def _periodic(self, last: bool) -> None:
         """Evaluation for the best model, snapshots and checkpoints due at this step."""
         cfg, step = self.cfg, self.step
         due = (cfg.eval_every and step % cfg.eval_every == 0) or last
         if self.is_main and cfg.best_metric is not None and step > cfg.steps // 5 and due:
-            self._evaluate_for_best()
+            best.evaluate_for_best(self)
         if self.is_main and cfg.sample_every and (step % cfg.sample_every == 0 or last):
             self.snapshots.take(self.run_dir, self.sampling_generator, self.D, step)
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or last:
-            self._checkpoint()
-
-    def _should_stop(self, at_log_boundary: bool) -> bool:
-        """A signal stops training after the current step; with several processes they
-        agree at log boundaries so all stop at the same step."""
-        if self.world_size == 1:
-            return self.stop_signal is not None
-        if not at_log_boundary:
-            return False
-        agreed = distributed.agree_to_stop(self.stop_signal)
-        if agreed is not None and self.stop_signal is None:
-            self.stop_signal = agreed
-        return agreed is not None
+            rundir.checkpoint(self)
 
     def _log_row(self, stats: torch.Tensor, first_step: int, elapsed: float) -> dict | None:
         """Average a window of per-step statistics into a history row; on NaN/Inf stop
         (or roll back) naming the exact step and term."""
         values = stats.tolist()  # the one host synchronisation per log interval
-        for i, per_step in enumerate(values):
-            names = self.stat_names
-            bad = [n for n, v in zip(names, per_step, strict=True) if not math.isfinite(v)]
-            if bad:
-                return guards.on_divergence(self, first_step + i + 1, ", ".join(bad))
+        bad = history.first_non_finite(values, self.stat_names)
+        if bad is not None:
+            return guards.on_divergence(self, first_step + bad[0] + 1, bad[1])
         if not guards.weights_finite(self.G, self.D):
             return guards.on_divergence(self, self.step, "weights")
-        row: dict[str, Any] = {"step": self.step, "time": time.time()}
-        row.update(zip(self.stat_names, np.mean(values, axis=0).tolist(), strict=True))
-        row["samples_per_s"] = (
-            len(values) * self.cfg.batch_size * self.world_size / max(elapsed, 1e-9)
-        )
-        row["lr/g"] = self.opt_g.param_groups[0]["lr"]
-        row["lr/d"] = self.opt_d.param_groups[0]["lr"]
-        return row
+        samples = len(values) * self.cfg.batch_size * self.world_size
+        opts = (self.opt_g, self.opt_d)
+        return history.history_row(values, self.stat_names, self.step, samples, elapsed, opts)
 
     # -- sampling and evaluation ----------------------------------------------------------
     @property
@@ -431,47 +339,6 @@ class Trainer:
         metrics["protocol"]["generator"] = "ema" if self.G_ema is not None else "raw"
         metrics["protocol"]["step"] = self.step
         return metrics
-
-    def _evaluate_for_best(self) -> None:
-        if not guards.weights_finite(self.G, self.D):
-            guards.on_divergence(self, self.step, "weights")
-            return
-        metrics, name = self.evaluate(seed=self.step), self.cfg.best_metric
-        if name not in metrics:
-            reported = ", ".join(k for k, v in metrics.items() if isinstance(v, float))
-            raise ValueError(
-                f"best_metric {name!r} is not reported for dataset {self.cfg.dataset!r}; "
-                f"it reports: {reported}"
-            )
-        value = metrics.get(name)
-        append_jsonl(
-            self.run_dir / "history.jsonl",
-            {"step": self.step, "time": time.time(), f"eval/{name}": value},
-        )
-        if value is not None:
-            score = -value if METRIC_DIRECTIONS.get(name) else value
-            if self.best.improve(score, self.step):
-                path = self.run_dir / "checkpoints" / "best.safetensors"
-                rundir.write_checkpoint(lambda p: state.save(self, p), path)
-
-    # -- checkpoints ----------------------------------------------------------------------
-    def _checkpoint(self) -> Path:
-        folder = self.run_dir / "checkpoints"
-        path = rundir.step_checkpoint(self.run_dir, self.step)
-        # Every process checks (their weights are identical), so all stop together.
-        if not guards.weights_finite(self.G, self.D):  # never replace a good checkpoint
-            guards.on_divergence(self, self.step, "weights")
-            return folder / "latest.safetensors"
-        if not self.is_main:
-            return path
-        is_best = self.cfg.best_metric is None and self.best.equilibrium_improves(
-            self._last_row, self.loss.equilibrium, self.step, self.cfg.steps
-        )
-        rundir.write_checkpoint(lambda p: state.save(self, p), path, link_latest=True)
-        if is_best:  # the same file: a link, not a second write
-            rundir.link_replace(path, folder / "best.safetensors")
-        rundir.rotate_checkpoints(folder, self.cfg.keep_checkpoints)
-        return path
 
 
 def train(

@@ -1,0 +1,97 @@
+"""The run's networks: G, D and the EMA generator, built from the seed and placed on the
+device (channels-last for convolutions, synchronised batch norm and identical initial
+weights across processes), and the EMA update."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ganforge.config import TrainConfig
+from ganforge.models import build_models, count_parameters
+from ganforge.training import distributed, hardware
+
+
+@dataclass
+class Networks:
+    G: nn.Module
+    D: nn.Module
+    G_ema: nn.Module | None
+    channels_last: bool
+
+
+def build_networks(
+    cfg: TrainConfig, shape: tuple[int, ...], device: torch.device, world_size: int
+) -> Networks:
+    """G and D from ``cfg.seed`` for samples of ``shape``; the EMA copy of G when
+    ``cfg.ema > 0``. Also sets the CPU thread count for the models' size."""
+    torch.manual_seed(cfg.seed)
+    G, D = build_models(cfg.model, shape)
+    hardware.set_threads(cfg.threads, count_parameters(G) + count_parameters(D), device)
+    channels_last = hardware.uses_channels_last(D, shape)
+    fmt = torch.channels_last if channels_last else torch.preserve_format
+    G.to(device, memory_format=fmt)
+    D.to(device, memory_format=fmt)
+    if cfg.sync_batchnorm and world_size > 1:
+        G = nn.SyncBatchNorm.convert_sync_batchnorm(G)
+        D = nn.SyncBatchNorm.convert_sync_batchnorm(D)
+    if world_size > 1:  # identical initial weights everywhere
+        distributed.broadcast_module(G)
+        distributed.broadcast_module(D)
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if cfg.ema > 0 else None
+    return Networks(G, D, G_ema, channels_last)
+
+
+@torch.no_grad()
+def update_ema(G_ema: nn.Module, G: nn.Module, ema: float, step: int) -> None:
+    """EMA of G's weights with warm-up: decay ``min(ema, (1 + t) / (10 + t))``, so the
+    average does not drag the random initial weights through a short run; buffers
+    (batch-norm statistics) are copied."""
+    decay = min(ema, (1.0 + step) / (10.0 + step))
+    torch._foreach_lerp_(list(G_ema.parameters()), list(G.parameters()), 1.0 - decay)
+    for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
+        b_ema.copy_(b)
+
+
+class Batches:
+    """Where a step's inputs come from: real batches (``data_gen`` stream), noise and
+    random labels for G (``noise_gen`` stream), on the device."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        data,
+        device: torch.device,
+        channels_last: bool,
+        data_gen: torch.Generator,
+        noise_gen: torch.Generator,
+    ) -> None:
+        self.cfg, self.data, self.device, self.channels_last = cfg, data, device, channels_last
+        self.data_gen, self.noise_gen = data_gen, noise_gen
+        self.conditional = cfg.model.conditional != "none"
+
+    def real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(B, *shape)`` real samples and their labels (``None`` when unconditional)."""
+        x, y = self.data.sample_batch(self.cfg.batch_size, self.data_gen)
+        x = x.to(self.device, non_blocking=True)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if not self.conditional:
+            return x, None
+        return x, y.to(self.device, non_blocking=True)
+
+    def noise(self) -> torch.Tensor:
+        """``(B, noise_dim)`` Gaussian noise with std ``noise_std``."""
+        shape = (self.cfg.batch_size, self.cfg.model.noise_dim)
+        z = torch.randn(shape, generator=self.noise_gen, device=self.device)
+        return z.mul_(self.cfg.noise_std)
+
+    def labels(self) -> torch.Tensor | None:
+        """``(B,)`` uniform random classes for G's conditional samples, or None."""
+        if not self.conditional:
+            return None
+        k, b = self.cfg.model.num_classes, self.cfg.batch_size
+        return torch.randint(k, (b,), generator=self.noise_gen, device=self.device)
