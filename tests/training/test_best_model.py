@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from ganforge import evaluate, train
 from ganforge.config import TrainConfig
-from ganforge.evaluation import list_metrics
 from ganforge.training.checkpoint import load_checkpoint
 from ganforge.training.trainer import Trainer
 
@@ -77,5 +77,30 @@ def test_critic_loss_without_metric_keeps_the_final_model_as_best(tmp_path):
     assert load_checkpoint(run / "checkpoints" / "best.safetensors").step == 20
 
 
-def test_image_metrics_can_choose_the_best_model():
-    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= set(list_metrics())
+def test_fid_chooses_the_best_checkpoint_of_an_image_run(tmp_path):
+    """A 4-step DCGAN run on digits, FID (50 samples) evaluated after every step: the best
+    checkpoint is the step with the lowest logged FID (step 3 for this seed, not the last
+    one), and evaluating it as the trainer did (same n, seed = step) gives that FID."""
+    run = tmp_path / "run"
+    train(
+        TrainConfig(
+            dataset="digits",
+            steps=4,
+            batch_size=8,
+            seed=0,
+            device="cpu",
+            best_metric="fid",
+            eval_every=1,
+            eval_samples=50,
+            sample_every=0,
+            out=str(run),
+            model={"noise_dim": 8, "base_width": 4},
+        )
+    )
+    evals = {r["step"]: r["eval/fid"] for r in _history(run) if "eval/fid" in r}
+    assert sorted(evals) == [1, 2, 3, 4]
+    best_step = min(evals, key=evals.get)
+    assert best_step != 4, "precondition: the best model is not the final one"
+    assert load_checkpoint(run / "checkpoints" / "best.safetensors").step == best_step
+    again = evaluate(run, n=50, seed=best_step, which="best")
+    assert again["fid"] == pytest.approx(evals[best_step], rel=1e-9)
