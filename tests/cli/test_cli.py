@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import ganforge
 from conftest import TINY_FLAGS, run_cli
@@ -220,6 +221,10 @@ def test_plot_rebuilds_the_figures(ring_run, tmp_path: Path) -> None:
     printed = [Path(line) for line in r.stdout.splitlines()]
     assert {"curves.png", "progress.png"} <= {p.name for p in printed}
     assert all(p.read_bytes()[:8] == PNG for p in printed)
+    # from the run's files alone, the same pictures the training run drew
+    for path in printed:
+        with Image.open(path) as rebuilt, Image.open(src / "plots" / path.name) as original:
+            np.testing.assert_array_equal(np.asarray(rebuilt), np.asarray(original))
 
 
 def test_list_names_every_choice(tmp_path: Path) -> None:
