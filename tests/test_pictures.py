@@ -131,16 +131,6 @@ def test_progress_gif_frames_are_the_snapshot_grids(image_run: Path) -> None:
             np.testing.assert_array_equal(frame[caption:, :, channel], grid)
 
 
-def test_plot_rebuilds_a_missing_grid_with_the_same_pixels(image_run: Path, tmp_path) -> None:
-    run = tmp_path / "copy"
-    shutil.copytree(image_run, run)
-    target = run / "samples" / "step_0000002.png"
-    target.unlink()
-    plot_run(run)
-    with Image.open(target) as rebuilt, Image.open(image_run / "samples" / target.name) as original:
-        np.testing.assert_array_equal(np.asarray(rebuilt), np.asarray(original))
-
-
 # -- low-dimensional runs: figures as objects and as pixels ------------------------------
 
 
