@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--no-floor",
         action="store_true",
-        help="skip the real-vs-real floor (train vs test split at the same N)",
+        help="skip the real-vs-real floor (training images scored in place of the generated)",
     )
 
     p = sub.add_parser("plot", help="rebuild a run's plots from its files")
@@ -282,12 +282,14 @@ def _fmt(v: Any) -> str:
 
 
 def _summary(metrics: dict[str, Any], run_dir: Path | None = None) -> str:
+    from ganforge.evaluation import summary_metrics
+
     lines = []
     if run_dir is not None:
         lines.append(f"run directory: {run_dir}")
     floor = metrics.get("real_vs_real", {})
     lines.append(f"{'metric':<16}{'generated':>12}{'real vs real':>14}")
-    for key in ("modes_covered", "hq_fraction", "reverse_kl", "w1", "mmd", "ks_max", "fid", "kid"):
+    for key in summary_metrics():
         if key in metrics:
             lines.append(f"{key:<16}{_fmt(metrics[key]):>12}{_fmt(floor.get(key)):>14}")
     return "\n".join(lines)
@@ -393,6 +395,7 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     """Generated images (run, checkpoint, folder or .npz) against a reference: a dataset
     name with optional split (``fashion-mnist:test``), a folder, an ``.npz`` of images
     or an ``.npz`` of saved statistics (FID only)."""
+    from ganforge.evaluation.floor import add_floor
     from ganforge.evaluation.image import DEFAULTS, evaluate_images, real_vs_real_floor
     from ganforge.evaluation.image_files import is_stats_file, load_image_source
 
@@ -422,9 +425,9 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     metrics = evaluate_images(fake, reference, extractor, n, seed=args.seed, data_dir=args.data_dir)
     if dataset_name is not None and not args.no_floor:
         floor = real_vs_real_floor(
-            dataset_name, extractor, n, data_dir=args.data_dir, seed=args.seed
+            dataset_name, extractor, n, data_dir=args.data_dir, split=split, seed=args.seed
         )
-        metrics["real_vs_real"] = {k: v for k, v in floor.items() if k != "seconds"}
+        add_floor(metrics, floor)
     if args.truncation is not None:
         metrics["protocol"]["truncation"] = args.truncation
     return metrics
