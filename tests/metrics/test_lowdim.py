@@ -178,15 +178,24 @@ def test_marginal_stats_match_numpy_and_scipy() -> None:
 
 
 def test_evaluate_lowdim_reports_a_real_vs_real_floor() -> None:
+    """The floor is every metric of a second real sample against the same real sample;
+    real samples scored as generated land beside it, a collapsed generator far from it."""
     from ganforge.data.toy import ring8
 
     ds = ring8()
-    fake = ds.sample_real(500, seed=0)
-    out = evaluate_lowdim(fake, ds.sample_real(500, 1), ds.sample_real(500, 2), ds.modes, 0.01)
+    real, second = ds.sample_real(500, 1), ds.sample_real(500, 2)
+    out = evaluate_lowdim(ds.sample_real(500, seed=0), real, second, ds.modes, 0.01, seed=3)
+    floor = out["real_vs_real"]
+    expected = distance_metrics(real, second, seed=3) | mode_metrics(second, ds.modes, 0.01)
     for key in ("modes_covered", "hq_fraction", "reverse_kl", "w1", "mmd", "ks_max"):
-        assert key in out and key in out["real_vs_real"]
-    assert out["modes_covered"] == 8
-    assert out["real_vs_real"]["modes_covered"] == 8
+        assert floor[key] == pytest.approx(expected[key], rel=1e-12, abs=1e-15), key
+    assert out["modes_covered"] == floor["modes_covered"] == 8
+    assert out["w1"] < 2 * floor["w1"] and out["ks_max"] < 2 * floor["ks_max"]
+    assert abs(out["mmd"]) < 0.01 and abs(floor["mmd"]) < 0.01
+    collapsed = ds.modes[:1] + np.random.default_rng(0).normal(0, 0.01, (500, 2))
+    bad = evaluate_lowdim(collapsed, real, second, ds.modes, 0.01, seed=3)
+    assert bad["real_vs_real"] == floor
+    assert bad["modes_covered"] == 1 and bad["w1"] > 10 * floor["w1"] and bad["mmd"] > 0.2
 
 
 @pytest.mark.parametrize(
