@@ -417,11 +417,6 @@ def test_table_figures_hold_one_histogram_pair_per_column(table_plots) -> None:
 # -- failures -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the trainer swallows plotting errors (only a log line, silent from the Python "
-    "API); issue 19 asks for one warning",
-)
 def test_a_plotting_failure_during_training_is_reported_once_as_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
