@@ -21,7 +21,7 @@ import scipy.linalg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from ganforge.metrics.fid import feature_statistics, frechet_distance  # noqa: E402
+from ganforge.metrics.frechet import feature_statistics, frechet_distance  # noqa: E402
 
 
 def reference(mu1, s1, mu2, s2) -> float:

@@ -9,7 +9,7 @@ import pytest
 
 from ganforge.data.idx import write_idx
 from ganforge.evaluation.image import evaluate_images, real_vs_real_floor, reference_set
-from ganforge.metrics.fid import feature_statistics, fid, save_statistics
+from ganforge.metrics.frechet import feature_statistics, fid, save_statistics
 
 
 @pytest.fixture()

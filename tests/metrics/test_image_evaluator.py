@@ -21,11 +21,11 @@ from ganforge.data import build_dataset
 from ganforge.evaluation import evaluate_samples
 from ganforge.evaluation.image import evaluate_images
 from ganforge.features import get_extractor
-from ganforge.metrics.fid import fid
-from ganforge.metrics.inception_score import inception_score
-from ganforge.metrics.kid import kid
+from ganforge.metrics.classifier_score import inception_score
+from ganforge.metrics.frechet import fid
+from ganforge.metrics.kernel_distance import kid
+from ganforge.metrics.manifold import prdc
 from ganforge.metrics.modes import class_mode_coverage
-from ganforge.metrics.prdc import prdc
 
 N = 100
 # n = 100 < 128 feature dimensions: FID warns that it is biased, which is fine here

@@ -25,7 +25,7 @@ from ganforge.evaluation.image_metrics import DEFAULTS, ImageInputs, ImageSettin
 from ganforge.evaluation.references import ReferenceSet, load_reference_images, reference_set
 from ganforge.evaluation.registry import compute_metrics, register_evaluator
 from ganforge.features.stacked import StackedExtractor
-from ganforge.metrics.fid import FeatureStats, feature_statistics, load_statistics
+from ganforge.metrics.frechet import FeatureStats, feature_statistics, load_statistics
 
 __all__ = [
     "DEFAULTS",
@@ -130,7 +130,7 @@ def evaluate_images(
     """Every image metric of ``fake_images`` ((N, [C,] H, W), uint8 or floats in
     [-1, 1]) against ``real_images_or_stats``: real images; a dataset name with an
     optional split (``"fashion-mnist:train"``, default split ``test``; features cached);
-    a :class:`ReferenceSet`; or :class:`~ganforge.metrics.fid.FeatureStats` or a path to
+    a :class:`ReferenceSet`; or :class:`~ganforge.metrics.frechet.FeatureStats` or a path to
     a statistics ``.npz`` (FID only; the rest is listed in ``protocol.skipped``).
 
     ``n``: samples used from each side (default: all fake, as many real). ``split``:

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from ganforge.evaluation.registry import MetricSkipped, register_metric
-from ganforge.metrics.fid import feature_statistics, frechet_distance
-from ganforge.metrics.inception_score import inception_score
-from ganforge.metrics.kid import kid
+from ganforge.metrics.classifier_score import inception_score
+from ganforge.metrics.frechet import feature_statistics, frechet_distance
+from ganforge.metrics.kernel_distance import kid
 from ganforge.metrics.labels import label_accuracy
+from ganforge.metrics.manifold import prdc
 from ganforge.metrics.modes import class_mode_coverage
-from ganforge.metrics.prdc import prdc
 
 #: Defaults shared by the library functions and the CLI.
 DEFAULTS: dict[str, Any] = {

@@ -22,7 +22,7 @@ from ganforge.data.idx import find_fashion_mnist, load_mnist_format
 from ganforge.evaluation.image_metrics import DEFAULTS
 from ganforge.files import cache_dir, sha256_file
 from ganforge.io import atomic_write
-from ganforge.metrics.fid import FeatureStats, feature_statistics
+from ganforge.metrics.frechet import FeatureStats, feature_statistics
 
 _CACHE_VERSION = 1
 

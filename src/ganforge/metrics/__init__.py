@@ -1,9 +1,12 @@
 """Evaluation metrics: pure functions from samples or features to numbers.
 
-Low-dimensional metrics live in :mod:`ganforge.metrics.lowdim`; image metrics on
-feature arrays of shape (N, D) live in :mod:`~.fid`, :mod:`~.kid`,
-:mod:`~.inception_score`, :mod:`~.prdc` and :mod:`~.modes`. Names resolve lazily so
-importing this package stays cheap.
+Low-dimensional metrics live in :mod:`~.lowdim`; image metrics on feature arrays of
+shape (N, D) in :mod:`~.frechet` (``fid``), :mod:`~.kernel_distance` (``kid``),
+:mod:`~.manifold` (``prdc``: precision, recall, density, coverage),
+:mod:`~.classifier_score` (``inception_score``) and :mod:`~.modes`; label accuracy of
+conditional generators in :mod:`~.labels`. No submodule shares a name with a function,
+so ``from ganforge.metrics import fid`` is the function whatever was imported before.
+Names resolve lazily so importing this package stays cheap.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    "fid": "ganforge.metrics.fid",
-    "frechet_distance": "ganforge.metrics.fid",
-    "kid": "ganforge.metrics.kid",
-    "inception_score": "ganforge.metrics.inception_score",
-    "prdc": "ganforge.metrics.prdc",
+    "fid": "ganforge.metrics.frechet",
+    "frechet_distance": "ganforge.metrics.frechet",
+    "kid": "ganforge.metrics.kernel_distance",
+    "inception_score": "ganforge.metrics.classifier_score",
+    "prdc": "ganforge.metrics.manifold",
     "class_mode_coverage": "ganforge.metrics.modes",
+    "label_accuracy": "ganforge.metrics.labels",
     "mode_metrics": "ganforge.metrics.lowdim",
     "wasserstein1": "ganforge.metrics.lowdim",
     "mmd_rbf": "ganforge.metrics.lowdim",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganforge.metrics.inception_score import inception_score
+from ganforge.metrics.classifier_score import inception_score
 
 
 def loop_score(p: list[list[float]]) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganforge.metrics.kid import kid, mmd2_unbiased
+from ganforge.metrics.kernel_distance import kid, mmd2_unbiased
 
 
 def loop_mmd2(x: np.ndarray, y: np.ndarray) -> float:

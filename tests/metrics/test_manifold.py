@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from ganforge.metrics.prdc import knn_radii, prdc
+from ganforge.metrics.manifold import knn_radii, prdc
 
 
 def brute_force(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:

@@ -9,7 +9,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from ganforge.metrics.fid import (
+from ganforge.metrics.frechet import (
     FeatureStats,
     feature_statistics,
     fid,
