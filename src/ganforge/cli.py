@@ -13,67 +13,40 @@ from typing import Any
 
 EXIT_USAGE = 2
 
-# CLI flag -> (TrainConfig or ModelConfig field, type, help). One table feeds argparse,
-# the config merge and the help text.
-TRAIN_FLAGS: list[tuple[str, str, Any, str]] = [
-    ("--dataset", "dataset", str, "dataset name (see `ganforge list`) or a .csv/.npy path"),
-    ("--data-dir", "data_dir", str, "folder holding the dataset's files"),
-    ("--preset", "preset", str, "model preset (default: the dataset's)"),
-    ("--loss", "loss", str, "GAN loss (default nonsaturating)"),
-    ("--steps", "steps", int, "generator steps"),
-    ("--batch-size", "batch_size", int, "samples per batch"),
-    ("--seed", "seed", int, "random seed (a CPU run is exactly reproducible)"),
-    ("--out", "out", str, "run directory (default runs/NNNNN-DATASET-LOSS)"),
-    ("--n-critic", "n_critic", int, "D steps per G step (default: the loss's)"),
-    ("--optimizer", "optimizer", str, "adam or rmsprop (default: the loss's)"),
-    ("--lr-g", "lr_g", float, "generator learning rate"),
-    ("--lr-d", "lr_d", float, "discriminator learning rate"),
-    ("--lr-schedule", "lr_schedule", str, "constant, linear or cosine decay"),
-    ("--clip-value", "clip_value", float, "weight clipping for wasserstein (default 0.01)"),
-    ("--gp-weight", "gp_weight", float, "gradient-penalty weight (wgan-gp default 10)"),
-    ("--r1-weight", "r1_weight", float, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off)"),
-    ("--r1-every", "r1_every", int, "R1 on every k-th D update only, weighted k× (lazy)"),
-    ("--label-smoothing", "label_smoothing", float, "one-sided: real target 1 - s"),
-    ("--label-noise", "label_noise", float, "uniform target noise: 1 ± a and 0 ± a"),
-    ("--aux-weight", "aux_weight", float, "conditional acgan: weight of the class loss"),
-    ("--ema", "ema", float, "EMA decay of generator weights, e.g. 0.999 (0 = off)"),
-    ("--noise-std", "noise_std", float, "std of the generator's Gaussian noise"),
-    ("--log-every", "log_every", int, "steps between history lines"),
-    ("--sample-every", "sample_every", int, "steps between sample snapshots (0 = off)"),
-    ("--checkpoint-every", "checkpoint_every", int, "steps between checkpoints"),
-    ("--eval-every", "eval_every", int, "steps between evaluations for --best-metric"),
-    ("--eval-samples", "eval_samples", int, "samples for evaluation"),
-    ("--best-metric", "best_metric", str, "choose the best model by this metric"),
-    ("--device", "device", str, "auto, cpu or cuda"),
-    ("--precision", "precision", str, "fp32, bf16 or fp16 (mixed precision on CUDA only)"),
-    ("--threads", "threads", int, "CPU threads (default: 1 for small models)"),
-    ("--image-size", "image_size", int, "resize images to this side in pixels (folders: 64)"),
-    (
-        "--on-nan",
-        "on_nan",
-        str,
-        "stop (default) or rollback: reload the last good checkpoint and halve the learning rates",
-    ),
-]
-MODEL_FLAGS: list[tuple[str, str, Any, str]] = [
-    ("--arch", "arch", str, "model architecture"),
-    ("--noise-dim", "noise_dim", int, "generator noise dimension"),
-    ("--g-hidden", "g_hidden", str, "generator layer widths, e.g. 256,256"),
-    ("--d-hidden", "d_hidden", str, "discriminator layer widths"),
-    (
-        "--g-activation",
-        "g_activation",
-        str,
-        "relu, leaky_relu, tanh, elu, gelu, silu, maxout (5 pieces)",
-    ),
-    ("--d-activation", "d_activation", str, "discriminator activation"),
-    ("--g-output", "g_output", str, "linear, tanh or sigmoid"),
-    ("--d-dropout", "d_dropout", float, "dropout in the discriminator"),
-    ("--pack", "pack", int, "PacGAN: samples judged together by D"),
-    ("--conditional", "conditional", str, "none, concat, projection or acgan (needs labels)"),
-    ("--embed-dim", "embed_dim", int, "label embedding size for conditional G"),
-    ("--base-width", "base_width", int, "dcgan: channels of the largest feature maps"),
-]
+GROUP_TITLES = {
+    "": "model options (override the preset)",
+    "mlp": "MLP model options",
+    "dcgan": "DCGAN model options",
+}
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError:
+        msg = f"expected numbers separated by commas, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def _flag_kwargs(field: Any) -> dict[str, Any]:
+    """argparse options for a config field, from its annotation and metadata."""
+    kind = str(field.type)
+    kwargs: dict[str, Any] = {"dest": field.name, "default": None, "help": field.metadata["help"]}
+    if kind.startswith("bool"):
+        kwargs["action"] = argparse.BooleanOptionalAction
+    elif kind.startswith("int"):
+        kwargs["type"] = int
+    elif kind.startswith("float"):
+        kwargs["type"] = float
+    elif kind.startswith("tuple[float"):
+        kwargs["type"] = _floats
+    else:  # names, paths, choices (checked by the config) and layer lists ("256,256")
+        kwargs["type"] = str
+    return kwargs
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 class UsageError(Exception):
@@ -83,11 +56,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         raise UsageError(message)
-
-
-def _add_flags(p: argparse.ArgumentParser, table: list[tuple[str, str, Any, str]]) -> None:
-    for flag, dest, typ, help_ in table:
-        p.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
 
 
 TRUNCATION_HELP = (
@@ -102,38 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    from ganforge.config import ModelConfig, TrainConfig, cli_options
+
     t = sub.add_parser("train", help="train a GAN")
-    _add_flags(t, TRAIN_FLAGS)
-    g = t.add_argument_group("model options (override the preset)")
-    _add_flags(g, MODEL_FLAGS)
-    g.add_argument(
-        "--g-batch-norm",
-        dest="g_batch_norm",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="batch norm in the generator",
-    )
-    g.add_argument(
-        "--d-batch-norm",
-        dest="d_batch_norm",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="batch norm in the discriminator",
-    )
-    g.add_argument(
-        "--spectral-norm",
-        dest="spectral_norm",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="spectral norm on the discriminator's layers (dcgan)",
-    )
-    t.add_argument(
-        "--sync-batchnorm",
-        dest="sync_batchnorm",
-        action="store_true",
-        default=None,
-        help="with torchrun: batch-norm statistics over all processes",
-    )
+    for field in cli_options(TrainConfig):
+        t.add_argument(_flag(field.name), **_flag_kwargs(field))
+    groups = {key: t.add_argument_group(title) for key, title in GROUP_TITLES.items()}
+    for field in cli_options(ModelConfig):
+        groups[field.metadata["group"]].add_argument(_flag(field.name), **_flag_kwargs(field))
     t.add_argument("--config", help="YAML or JSON file of options (flags override it)")
     t.add_argument(
         "--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint"
@@ -185,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    from ganforge.config import TrainConfig, load_config_file
+    from ganforge.config import ModelConfig, TrainConfig, cli_options, load_config_file
 
     values: dict[str, Any] = {}
     model: dict[str, Any] = {}
@@ -195,17 +139,12 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         if not isinstance(raw_model, dict):
             raise ValueError("'model' in the config file must be a mapping of model options")
         model = {str(k).replace("-", "_"): v for k, v in raw_model.items()}
-    for dest in [d for _, d, _, _ in TRAIN_FLAGS] + ["sync_batchnorm"]:
-        if getattr(args, dest) is not None:
-            values[dest] = getattr(args, dest)
-    model_fields = [d for _, d, _, _ in MODEL_FLAGS] + [
-        "g_batch_norm",
-        "d_batch_norm",
-        "spectral_norm",
-    ]
-    for dest in model_fields:
-        if getattr(args, dest) is not None:
-            model[dest] = getattr(args, dest)
+    for field in cli_options(TrainConfig):
+        if getattr(args, field.name) is not None:
+            values[field.name] = getattr(args, field.name)
+    for field in cli_options(ModelConfig):
+        if getattr(args, field.name) is not None:
+            model[field.name] = getattr(args, field.name)
     return TrainConfig.from_dict(values), model  # model options merge onto the preset
 
 
@@ -222,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ganforge.config import resolve
+    from ganforge.resolve import resolve
     from ganforge.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))

@@ -1,8 +1,12 @@
 """Typed, validated run configuration.
 
-A :class:`TrainConfig` is built once (from Python, a YAML/JSON file and CLI flags),
-validated in ``__post_init__``, resolved against the loss, dataset and preset defaults by
-:func:`resolve`, written to ``config.json`` and stored in every checkpoint.
+A :class:`TrainConfig` is built once (from Python, a YAML/JSON file and CLI flags) and
+validated in ``__post_init__``; :func:`ganforge.resolve.resolve` fills its defaults from
+the loss, dataset and preset and returns a :class:`ResolvedConfig` (no field left to
+guess), which is written to ``config.json`` and stored in every checkpoint. Each field
+carries its CLI help in its metadata: the ``train`` command's flags are generated from
+the fields, so a new option is one field. This module imports nothing else of ganforge
+but its errors.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+from ganforge.errors import ConfigError, OptionTypeError
 
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "gelu", "silu", "maxout"]
 OutputActivation = Literal["linear", "tanh", "sigmoid"]
@@ -27,16 +33,16 @@ Precision = Literal["fp32", "bf16", "fp16"]
 def _check_literal(name: str, value: Any, options: Any) -> None:
     allowed = get_args(options)
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
 
 
 def _check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise OptionTypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
 
 
 def _check_float(
@@ -51,13 +57,13 @@ def _check_float(
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise OptionTypeError(f"{name} must be a number, got {value!r}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
+        raise ConfigError(f"{name} must be finite, got {value}")
     if lo is not None and (value <= lo if lo_open else value < lo):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value}")
+        raise ConfigError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value}")
     if hi is not None and (value >= hi if hi_open else value > hi):
-        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value}")
+        raise ConfigError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value}")
 
 
 def _int_tuple(name: str, value: Any) -> tuple[int, ...]:
@@ -66,38 +72,55 @@ def _int_tuple(name: str, value: Any) -> tuple[int, ...]:
     try:
         out = tuple(int(v) for v in value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a list of layer widths, got {value!r}") from None
+        raise ConfigError(f"{name} must be a list of layer widths, got {value!r}") from None
     if any(v < 1 for v in out):
-        raise ValueError(f"{name} widths must be positive, got {list(out)}")
+        raise ConfigError(f"{name} widths must be positive, got {list(out)}")
     return out
+
+
+def option(default: Any, help: str, group: str = "", cli: bool = True) -> Any:
+    """A config field with its CLI help: ``--name-with-dashes`` is generated from the field
+    (``group``: the help section; ``mlp``/``dcgan`` for architecture-specific options)."""
+    return dataclasses.field(default=default, metadata={"help": help, "group": group, "cli": cli})
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of G and D. ``arch`` names a registered model builder."""
+    """Architecture of G and D. ``arch`` names a registered model builder.
 
-    arch: str = "mlp"
-    noise_dim: int = 64
-    g_hidden: tuple[int, ...] = (256, 256, 256)
-    d_hidden: tuple[int, ...] = (256, 256, 256)
-    g_activation: Activation = "relu"
-    d_activation: Activation = "leaky_relu"
-    g_batch_norm: bool = False
-    d_batch_norm: bool = False
-    g_output: OutputActivation = "linear"
-    d_dropout: float = 0.0
-    pack: int = 1
-    conditional: Conditioning = "none"
-    num_classes: int = 0
-    embed_dim: int = 16
-    base_width: int = 64
-    spectral_norm: bool = False
+    Options for every architecture come first; ``g_hidden``, ``d_hidden`` (and maxout
+    activations) are read by MLP models only, ``base_width`` by DCGAN models only (the
+    ``group`` in each field's metadata says which, and the CLI lists them apart).
+    """
+
+    arch: str = option("mlp", "model architecture")
+    noise_dim: int = option(64, "generator noise dimension")
+    g_activation: Activation = option(
+        "relu", "relu, leaky_relu, tanh, elu, gelu, silu, maxout (5 pieces, MLP only)"
+    )
+    d_activation: Activation = option("leaky_relu", "discriminator activation")
+    g_batch_norm: bool = option(False, "batch norm in the generator")
+    d_batch_norm: bool = option(False, "batch norm in the discriminator")
+    g_output: OutputActivation = option("linear", "linear, tanh or sigmoid")
+    d_dropout: float = option(0.0, "dropout in the discriminator")
+    pack: int = option(1, "PacGAN: samples judged together by D")
+    conditional: Conditioning = option("none", "none, concat, projection or acgan (needs labels)")
+    num_classes: int = option(0, "classes of a conditional model (set from the data)", cli=False)
+    embed_dim: int = option(16, "label embedding size for conditional G")
+    spectral_norm: bool = option(False, "spectral norm on every weight layer of D")
+    g_hidden: tuple[int, ...] = option(
+        (256, 256, 256), "generator layer widths, e.g. 256,256", group="mlp"
+    )
+    d_hidden: tuple[int, ...] = option((256, 256, 256), "discriminator layer widths", group="mlp")
+    base_width: int = option(64, "channels of the largest feature maps", group="dcgan")
 
     def __post_init__(self) -> None:
         _check_int("noise_dim", self.noise_dim)
         _check_int("base_width", self.base_width)
         if not isinstance(self.spectral_norm, bool):
-            raise TypeError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")
+            raise OptionTypeError(
+                f"spectral_norm must be true or false, got {self.spectral_norm!r}"
+            )
         _check_int("pack", self.pack)
         _check_literal("conditional", self.conditional, Conditioning)
         _check_int("num_classes", self.num_classes, minimum=0)
@@ -108,60 +131,68 @@ class ModelConfig:
         _check_literal("d_activation", self.d_activation, Activation)
         _check_literal("g_output", self.g_output, OutputActivation)
         if self.arch == "dcgan" and "maxout" in (self.g_activation, self.d_activation):
-            raise ValueError("maxout units are for MLP models (dcgan has no dense hidden layers)")
+            raise ConfigError("maxout units are for MLP models (dcgan has no dense hidden layers)")
         _check_float("d_dropout", self.d_dropout, 0.0, 1.0, hi_open=True)
         for name in ("g_batch_norm", "d_batch_norm"):
             if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be true or false, got {getattr(self, name)!r}")
+                raise OptionTypeError(f"{name} must be true or false, got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training run. ``None`` means "the default of the loss,
-    dataset or preset", filled in by :func:`resolve` before training starts."""
+    dataset or preset", filled in by :func:`ganforge.resolve.resolve`, which returns a
+    :class:`ResolvedConfig`."""
 
-    dataset: str = "ring8"
-    data_dir: str | None = None
-    image_size: int | None = None
-    preset: str | None = None
-    model: ModelConfig | dict[str, Any] | None = None
-    loss: str = "nonsaturating"
-    label_smoothing: float = 0.0
-    label_noise: float = 0.0
-    aux_weight: float = 1.0
-    n_critic: int | None = None
-    clip_value: float | None = None
-    gp_weight: float | None = None
-    r1_weight: float = 0.0
-    r1_every: int = 1
-    optimizer: Optimizer | None = None
-    lr_g: float | None = None
-    lr_d: float | None = None
-    betas: tuple[float, float] | None = None
-    lr_schedule: Schedule = "constant"
-    steps: int = 3000
-    batch_size: int = 256
-    seed: int = 0
-    ema: float = 0.0
-    noise_std: float | None = None
-    log_every: int = 50
-    sample_every: int | None = None
-    checkpoint_every: int | None = None
-    keep_checkpoints: int = 2
-    eval_every: int = 0
-    eval_samples: int | None = None
-    best_metric: str | None = None
-    device: Device = "auto"
-    threads: int | None = None
-    on_nan: OnNaN = "stop"
-    sync_batchnorm: bool = False
-    reuse_fake: bool = True
-    precision: Precision = "fp32"
-    out: str | None = None
+    dataset: str = option("ring8", "dataset name (see `ganforge list`) or a .csv/.npy path")
+    data_dir: str | None = option(None, "folder holding the dataset's files")
+    image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
+    preset: str | None = option(None, "model preset (default: the dataset's)")
+    model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
+    loss: str = option("nonsaturating", "GAN loss (default nonsaturating)")
+    label_smoothing: float = option(0.0, "one-sided: real target 1 - s")
+    label_noise: float = option(0.0, "uniform target noise: 1 ± a and 0 ± a")
+    aux_weight: float = option(1.0, "conditional acgan: weight of the class loss")
+    n_critic: int | None = option(None, "D steps per G step (default: the loss's)")
+    clip_value: float | None = option(
+        None, "weight clipping for wasserstein (default 0.01; 0 = off)"
+    )
+    gp_weight: float | None = option(None, "gradient-penalty weight (wgan-gp default 10)")
+    r1_weight: float = option(0.0, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off)")
+    r1_every: int = option(1, "R1 on every k-th D update only, weighted k× (lazy)")
+    optimizer: Optimizer | None = option(None, "adam or rmsprop (default: the loss's)")
+    lr_g: float | None = option(None, "generator learning rate")
+    lr_d: float | None = option(None, "discriminator learning rate")
+    betas: tuple[float, float] | None = option(None, "Adam's β1,β2, e.g. 0.5,0.999")
+    lr_schedule: Schedule = option("constant", "constant, linear or cosine decay")
+    steps: int = option(3000, "generator steps")
+    batch_size: int = option(256, "samples per batch")
+    seed: int = option(0, "random seed (a CPU run is exactly reproducible)")
+    ema: float = option(0.0, "EMA decay of generator weights, e.g. 0.999 (0 = off)")
+    noise_std: float | None = option(None, "std of the generator's Gaussian noise")
+    log_every: int = option(50, "steps between history lines")
+    sample_every: int | None = option(None, "steps between sample snapshots (0 = off)")
+    checkpoint_every: int | None = option(None, "steps between checkpoints")
+    keep_checkpoints: int = option(2, "step checkpoints kept (latest and best besides)")
+    eval_every: int = option(0, "steps between evaluations for --best-metric")
+    eval_samples: int | None = option(None, "samples for evaluation")
+    best_metric: str | None = option(None, "choose the best model by this metric")
+    device: Device = option("auto", "auto, cpu or cuda")
+    threads: int | None = option(None, "CPU threads (default: 1 for small models)")
+    on_nan: OnNaN = option(
+        "stop",
+        "stop (default) or rollback: reload the last good checkpoint and halve the learning rates",
+    )
+    sync_batchnorm: bool = option(
+        False, "with torchrun on GPUs: batch-norm statistics over all processes"
+    )
+    reuse_fake: bool = option(True, "G's update reuses the last D step's fakes (one G forward)")
+    precision: Precision = option("fp32", "fp32, bf16 or fp16 (mixed precision on CUDA only)")
+    out: str | None = option(None, "run directory (default runs/NNNNN-DATASET-LOSS)")
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
-            raise ValueError(f"dataset must be a name or a path, got {self.dataset!r}")
+            raise ConfigError(f"dataset must be a name or a path, got {self.dataset!r}")
         if isinstance(self.model, dict):
             # Partial model options are kept as overrides and merged onto the preset by
             # resolve(), exactly as a config file's `model:` section is; a complete set
@@ -170,13 +201,13 @@ class TrainConfig:
             complete = set(options) == {f.name for f in fields(ModelConfig)}
             object.__setattr__(self, "model", ModelConfig(**options) if complete else options)
         elif self.model is not None and not isinstance(self.model, ModelConfig):
-            raise TypeError(f"model must be a ModelConfig or a mapping, got {self.model!r}")
+            raise OptionTypeError(f"model must be a ModelConfig or a mapping, got {self.model!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
         _check_float("aux_weight", self.aux_weight, 0.0)
         _check_int("n_critic", self.n_critic, allow_none=True)
-        _check_float("clip_value", self.clip_value, 0.0, allow_none=True, lo_open=True)
+        _check_float("clip_value", self.clip_value, 0.0, allow_none=True)
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)
         _check_float("r1_weight", self.r1_weight, 0.0)
         _check_int("r1_every", self.r1_every)
@@ -187,7 +218,7 @@ class TrainConfig:
         if self.betas is not None:
             betas = tuple(self.betas)
             if len(betas) != 2:
-                raise ValueError(f"betas must be two numbers, got {self.betas!r}")
+                raise ConfigError(f"betas must be two numbers, got {self.betas!r}")
             for b in betas:
                 _check_float("betas", b, 0.0, 1.0, hi_open=True)
             object.__setattr__(self, "betas", (float(betas[0]), float(betas[1])))
@@ -208,9 +239,11 @@ class TrainConfig:
         _check_literal("on_nan", self.on_nan, OnNaN)
         _check_literal("precision", self.precision, Precision)
         if not isinstance(self.reuse_fake, bool):
-            raise TypeError(f"reuse_fake must be true or false, got {self.reuse_fake!r}")
+            raise OptionTypeError(f"reuse_fake must be true or false, got {self.reuse_fake!r}")
         if not isinstance(self.sync_batchnorm, bool):
-            raise TypeError(f"sync_batchnorm must be true or false, got {self.sync_batchnorm!r}")
+            raise OptionTypeError(
+                f"sync_batchnorm must be true or false, got {self.sync_batchnorm!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -221,7 +254,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         if not isinstance(data, dict):
-            raise TypeError(
+            raise OptionTypeError(
                 f"a config must be a mapping of option names, got {type(data).__name__}"
             )
         return cls(**_known("config", cls, data))
@@ -231,7 +264,7 @@ def _known(where: str, cls: type, data: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"unknown {where} option(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
         )
     return dict(data)
@@ -241,13 +274,13 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML or JSON config file into a plain dict (keys may use - or _)."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"config file {str(path)!r} does not exist")
+        raise ConfigError(f"config file {str(path)!r} does not exist")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"config file {str(path)!r} is not valid JSON: {exc}") from None
+            raise ConfigError(f"config file {str(path)!r} is not valid JSON: {exc}") from None
     else:
         import yaml
 
@@ -255,66 +288,67 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             msg = str(exc).splitlines()[0] if str(exc) else "parse error"
-            raise ValueError(f"config file {str(path)!r} is not valid YAML: {msg}") from None
+            raise ConfigError(f"config file {str(path)!r} is not valid YAML: {msg}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValueError(f"config file {str(path)!r} must hold a mapping of options")
+        raise ConfigError(f"config file {str(path)!r} must hold a mapping of options")
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
-def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """Fill every ``None`` from the loss, dataset and preset defaults and check that the
-    options fit together. Returns a new config; the input is unchanged."""
-    from ganforge.data import dataset_info
-    from ganforge.losses import get_loss
-    from ganforge.models import get_preset
+@dataclass(frozen=True)
+class ResolvedConfig(TrainConfig):
+    """A :class:`TrainConfig` with every default filled in by
+    :func:`ganforge.resolve.resolve`: the model is a :class:`ModelConfig` and no field
+    that has a default is ``None`` (``clip_value`` and ``gp_weight`` are 0 when off).
+    Fields that stay optional mean "not given" (``data_dir``, ``image_size``,
+    ``best_metric``, ``threads``, ``out``)."""
 
-    loss = get_loss(cfg.loss)
-    info = dataset_info(cfg.dataset)
-    preset_name = cfg.preset or info.default_preset
-    preset = get_preset(preset_name)
-    if isinstance(cfg.model, ModelConfig):
-        base = dataclasses.asdict(cfg.model)
-    else:
-        base = dataclasses.asdict(preset.model)
-        base.update(cfg.model or {})
-    if model_overrides:
-        base.update(_known("model", ModelConfig, model_overrides))
-    if base.get("conditional", "none") != "none":
-        if not info.num_classes:
-            raise ValueError(
-                f"dataset {cfg.dataset!r} has no labels; a conditional model needs them"
-            )
-        base["num_classes"] = info.num_classes
-    model = ModelConfig(**base)
-    if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
-        raise ValueError(
-            f"label smoothing/noise apply to classifier losses, not to loss {cfg.loss!r}"
-        )
-    steps = cfg.steps
-    if cfg.batch_size % model.pack:
-        raise ValueError(f"batch_size {cfg.batch_size} must be a multiple of pack {model.pack}")
-    return dataclasses.replace(
-        cfg,
-        preset=preset_name,
-        model=model,
-        n_critic=cfg.n_critic if cfg.n_critic is not None else loss.n_critic,
-        clip_value=cfg.clip_value if cfg.clip_value is not None else loss.clip_value,
-        gp_weight=cfg.gp_weight if cfg.gp_weight is not None else loss.gp_weight,
-        optimizer=cfg.optimizer or loss.optimizer,
-        lr_g=cfg.lr_g if cfg.lr_g is not None else loss.lr,
-        lr_d=cfg.lr_d if cfg.lr_d is not None else loss.lr,
-        betas=cfg.betas if cfg.betas is not None else loss.betas,
-        noise_std=cfg.noise_std if cfg.noise_std is not None else info.noise_std,
-        sample_every=cfg.sample_every if cfg.sample_every is not None else max(steps // 10, 1),
-        checkpoint_every=(
-            cfg.checkpoint_every if cfg.checkpoint_every is not None else max(steps // 5, 1)
-        ),
-        eval_samples=cfg.eval_samples if cfg.eval_samples is not None else info.eval_samples,
-        eval_every=(
-            cfg.eval_every
-            if cfg.eval_every or cfg.best_metric is None
-            else (cfg.checkpoint_every or max(steps // 5, 1))
-        ),
-    )
+    preset: str = "toy2d"
+    model: ModelConfig = ModelConfig()
+    n_critic: int = 1
+    clip_value: float = 0.0
+    gp_weight: float = 0.0
+    optimizer: Optimizer = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    noise_std: float = 1.0
+    sample_every: int = 0
+    checkpoint_every: int = 0
+    eval_samples: int = 2500
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.model, ModelConfig):
+            raise ConfigError("a resolved config needs a complete model; use resolve()")
+        unset = [
+            f.name
+            for f in fields(ResolvedConfig)
+            if f.name in RESOLVED and getattr(self, f.name) is None
+        ]
+        if unset:
+            raise ConfigError(f"a resolved config has no value for {', '.join(unset)}")
+
+
+#: The fields :func:`ganforge.resolve.resolve` fills in.
+RESOLVED = (
+    "preset",
+    "model",
+    "n_critic",
+    "clip_value",
+    "gp_weight",
+    "optimizer",
+    "lr_g",
+    "lr_d",
+    "betas",
+    "noise_std",
+    "sample_every",
+    "checkpoint_every",
+    "eval_samples",
+)
+
+
+def cli_options(cls: type) -> list[dataclasses.Field]:
+    """The fields of ``cls`` that are command-line flags, in declaration order."""
+    return [f for f in fields(cls) if f.metadata.get("cli", False)]

@@ -20,6 +20,10 @@ class ConfigError(GanforgeError):
     """An option or a combination of options that cannot work (names the option)."""
 
 
+class OptionTypeError(ConfigError, TypeError):
+    """An option of the wrong type (a string where a number belongs, ...)."""
+
+
 class DataError(GanforgeError):
     """A dataset that cannot be read or used as asked (names the file or dataset)."""
 

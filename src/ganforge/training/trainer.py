@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganforge.config import TrainConfig, resolve
+from ganforge.config import TrainConfig
+from ganforge.resolve import resolve
 from ganforge.data import build_dataset
 from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
 from ganforge.io import append_jsonl, write_json

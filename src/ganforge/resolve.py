@@ -1,0 +1,76 @@
+"""Resolve a user's :class:`~ganforge.config.TrainConfig` into a
+:class:`~ganforge.config.ResolvedConfig`: every default filled in from the loss, the
+dataset and the preset, and the options checked to fit together."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ganforge.config import ModelConfig, ResolvedConfig, TrainConfig, _known
+from ganforge.data import dataset_info
+from ganforge.errors import ConfigError
+from ganforge.losses import get_loss
+from ganforge.models import get_preset
+
+
+def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> ResolvedConfig:
+    """Fill every ``None`` from the loss, dataset and preset defaults and check that the
+    options fit together. Returns a new config; the input is unchanged. A config that is
+    already resolved is returned as it is."""
+    if isinstance(cfg, ResolvedConfig) and not model_overrides:
+        return cfg
+    loss = get_loss(cfg.loss)
+    info = dataset_info(cfg.dataset)
+    preset_name = cfg.preset or info.default_preset
+    preset = get_preset(preset_name)
+    if isinstance(cfg.model, ModelConfig):
+        base = dataclasses.asdict(cfg.model)
+    else:
+        base = dataclasses.asdict(preset.model)
+        base.update(cfg.model or {})
+    if model_overrides:
+        base.update(_known("model", ModelConfig, model_overrides))
+    if base.get("conditional", "none") != "none":
+        if not info.num_classes:
+            raise ConfigError(
+                f"dataset {cfg.dataset!r} has no labels; a conditional model needs them"
+            )
+        base["num_classes"] = info.num_classes
+    model = ModelConfig(**base)
+    if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
+        raise ConfigError(
+            f"label smoothing/noise apply to classifier losses, not to loss {cfg.loss!r}"
+        )
+    steps = cfg.steps
+    if cfg.batch_size % model.pack:
+        raise ConfigError(f"batch_size {cfg.batch_size} must be a multiple of pack {model.pack}")
+    values = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(TrainConfig)}
+    values.update(
+        preset=preset_name,
+        model=model,
+        n_critic=cfg.n_critic if cfg.n_critic is not None else loss.n_critic,
+        clip_value=_first(cfg.clip_value, loss.clip_value, 0.0),
+        gp_weight=_first(cfg.gp_weight, loss.gp_weight, 0.0),
+        optimizer=cfg.optimizer or loss.optimizer,
+        lr_g=cfg.lr_g if cfg.lr_g is not None else loss.lr,
+        lr_d=cfg.lr_d if cfg.lr_d is not None else loss.lr,
+        betas=cfg.betas if cfg.betas is not None else loss.betas,
+        noise_std=cfg.noise_std if cfg.noise_std is not None else info.noise_std,
+        sample_every=cfg.sample_every if cfg.sample_every is not None else max(steps // 10, 1),
+        checkpoint_every=(
+            cfg.checkpoint_every if cfg.checkpoint_every is not None else max(steps // 5, 1)
+        ),
+        eval_samples=cfg.eval_samples if cfg.eval_samples is not None else info.eval_samples,
+        eval_every=(
+            cfg.eval_every
+            if cfg.eval_every or cfg.best_metric is None
+            else (cfg.checkpoint_every or max(steps // 5, 1))
+        ),
+    )
+    return ResolvedConfig(**values)
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is not None."""
+    return next(v for v in values if v is not None)
