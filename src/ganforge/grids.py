@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import ConfigError, DataError
 from ganforge.io import atomic_path
 
 
@@ -90,7 +91,7 @@ def save_images(
     x = _as_nchw(images)
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{str(folder)!r} is a file, not a folder")
+        raise DataError(f"{str(folder)!r} is a file, not a folder")
     folder.mkdir(parents=True, exist_ok=True)
     width = max(6, len(str(len(x) - 1)))
     out = []
@@ -132,7 +133,7 @@ def write_samples(
     if suffix == ".npz":
         save_npz(images, path, labels)
         return f"{len(images)} images{' and labels' if labels is not None else ''} in {path}"
-    raise ValueError(
+    raise ConfigError(
         f"--out for image samples must be a .png grid, a .npz file or a folder, got {text!r}"
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.grids import preview_grid, save_gif, save_grid
 from ganforge.io import atomic_path, read_jsonl
 
@@ -204,7 +205,7 @@ def plot_run(run: str | Path) -> list[Path]:
     """Rebuild every plot of a run directory; returns the files written."""
     run = Path(run)
     if not (run / "config.json").exists():
-        raise ValueError(f"{run}: not a ganforge run directory (no config.json)")
+        raise DataError(f"{run}: not a ganforge run directory (no config.json)")
     (run / "plots").mkdir(exist_ok=True)
     written = plot_samples(run)
     curves = plot_curves(run)

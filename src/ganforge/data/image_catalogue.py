@@ -16,6 +16,7 @@ from ganforge.data.idx import find_fashion_mnist, find_mnist_format
 from ganforge.data.image_folder import FolderImageDataset, scan_folder
 from ganforge.data.images import ArrayImageDataset, StackedDataset
 from ganforge.data.shapes import ShapesDataset
+from ganforge.errors import ConfigError, DataError
 
 
 def _size(cfg: Any, default: int | None) -> int | None:
@@ -89,7 +90,7 @@ def stacked_dataset(cfg: Any) -> StackedDataset:
 def folder_dataset(cfg: Any, path: str | None = None) -> FolderImageDataset:
     root = path or getattr(cfg, "data_dir", None)
     if not root:
-        raise ValueError("dataset 'folder' needs the image folder: pass --data-dir DIR")
+        raise ConfigError("dataset 'folder' needs the image folder: pass --data-dir DIR")
     return FolderImageDataset(root, _size(cfg, 64))
 
 
@@ -107,7 +108,7 @@ def image_path_info(name: str) -> DatasetInfo | None:
     path = Path(name)
     if path.suffix.lower() == ".npz":
         if not path.is_file():
-            raise ValueError(f"data file {name!r} does not exist")
+            raise DataError(f"data file {name!r} does not exist")
         return DatasetInfo(
             name,
             lambda cfg: mnist_like_dataset(path.stem, path, cfg),

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ganforge.data.images import ImageDataset
+from ganforge.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -50,7 +51,7 @@ def scan_folder(root: str | os.PathLike[str]) -> tuple[list[Path], list[str] | N
 
     root = Path(root)
     if not root.is_dir():
-        raise ValueError(f"image folder {str(root)!r} does not exist")
+        raise DataError(f"image folder {str(root)!r} does not exist")
     files: list[Path] = []
     colour = False
     skipped = 0
@@ -68,7 +69,7 @@ def scan_folder(root: str | os.PathLike[str]) -> tuple[list[Path], list[str] | N
         colour = colour or mode not in _GREY_MODES
         files.append(path)
     if not files:
-        raise ValueError(
+        raise DataError(
             f"image folder {str(root)!r} holds no readable PNG or JPEG images "
             f"({skipped} other files skipped)"
         )
@@ -108,7 +109,7 @@ class FolderImageDataset(ImageDataset):
         try:
             im = _open_rgb_or_l(path, self.colour)
         except (OSError, ValueError) as exc:
-            raise ValueError(f"image {str(path)!r} could not be decoded: {exc}") from None
+            raise DataError(f"image {str(path)!r} could not be decoded: {exc}") from None
         return fit_image(im, self.image_size)
 
     def _images(self, idx: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ganforge.data.base import Dataset
+from ganforge.errors import DataError
 from ganforge.pixels import from_uint8, to_uint8
 
 
@@ -135,14 +136,14 @@ class ArrayImageDataset(ImageDataset):
         if images.ndim == 3:
             images = images[:, None]
         if images.ndim != 4 or len(images) == 0:
-            raise ValueError(f"images of {name!r} must be (N, C, H, W), got {images.shape}")
+            raise DataError(f"images of {name!r} must be (N, C, H, W), got {images.shape}")
         if image_size is not None:
             images = resize_images(images, image_size)
         self.name = name
         self.data = torch.from_numpy(np.ascontiguousarray(images))
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
         if self.labels is not None and len(self.labels) != len(images):
-            raise ValueError(f"{name!r}: {len(images)} images but {len(self.labels)} labels")
+            raise DataError(f"{name!r}: {len(images)} images but {len(self.labels)} labels")
         if self.labels is not None and num_classes is None:
             num_classes = int(self.labels.max()) + 1
         self.num_classes = num_classes if self.labels is not None else None
@@ -173,12 +174,12 @@ class StackedDataset(ImageDataset):
     ) -> None:
         images = np.asarray(images, dtype=np.uint8)
         if images.ndim != 3:
-            raise ValueError(f"stacked needs greyscale images (N, H, W), got {images.shape}")
+            raise DataError(f"stacked needs greyscale images (N, H, W), got {images.shape}")
         if image_size is not None:
             images = resize_images(images[:, None], image_size)[:, 0]
         labels = np.asarray(labels, dtype=np.int64)
         if labels.min() < 0 or labels.max() > 9:
-            raise ValueError("stacked needs labels 0..9 (MNIST-format classes)")
+            raise DataError("stacked needs labels 0..9 (MNIST-format classes)")
         self.name = name
         self.data = torch.from_numpy(np.ascontiguousarray(images))
         self.source_labels = labels

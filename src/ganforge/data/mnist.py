@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ganforge.data.idx import load_mnist_format
+from ganforge.errors import ConfigError, DataError
 from ganforge.files import DownloadError, cache_dir, download_file
 
 MNIST_FILES: dict[str, tuple[str, int]] = {
@@ -74,7 +75,7 @@ def download_mnist(
             except DownloadError as exc:
                 errors.append(f"{url}: {exc}")
         else:
-            raise ValueError(
+            raise DataError(
                 f"could not download MNIST file {name} ({'; '.join(errors)}); check the "
                 f"network, or put the four MNIST files (IDX, optionally .gz) or a Keras "
                 f"mnist.npz in a folder and pass it with --data-dir"
@@ -90,7 +91,7 @@ def load_keras_npz(
     path = Path(path)
     key = {"train": "train", "test": "test"}.get(split)
     if key is None:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise ConfigError(f"split must be 'train' or 'test', got {split!r}")
     try:
         with np.load(path, allow_pickle=False) as f:
             names = list(f.files)
@@ -98,13 +99,13 @@ def load_keras_npz(
             if found:
                 x, y = f[f"x_{key}"], f[f"y_{key}"]
     except FileNotFoundError:
-        raise ValueError(f"file {str(path)!r} does not exist") from None
+        raise DataError(f"file {str(path)!r} does not exist") from None
     except (OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"{str(path)!r} is not a readable .npz of arrays: {exc}") from None
+        raise DataError(f"{str(path)!r} is not a readable .npz of arrays: {exc}") from None
     if not found:
-        raise ValueError(f"{str(path)!r} has no x_{key}/y_{key} arrays (found {', '.join(names)})")
+        raise DataError(f"{str(path)!r} has no x_{key}/y_{key} arrays (found {', '.join(names)})")
     if x.ndim != 3 or x.dtype != np.uint8 or y.shape != (len(x),):
-        raise ValueError(
+        raise DataError(
             f"{str(path)!r} must hold uint8 images (N, H, W) and labels (N,), got "
             f"x_{key} {x.dtype} {x.shape} and y_{key} {y.shape}"
         )
@@ -120,7 +121,7 @@ def load_mnist_like(
     if path.suffix.lower() == ".npz":
         return load_keras_npz(path, split)
     if not path.is_dir():
-        raise ValueError(f"data folder {str(path)!r} does not exist")
+        raise DataError(f"data folder {str(path)!r} does not exist")
     if (path / "mnist.npz").is_file():
         try:
             return load_mnist_format(path, split)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import ConfigError, DataError
 from ganforge.evaluation.floor import add_floor
 from ganforge.evaluation.image_metrics import DEFAULTS, ImageInputs, ImageSettings
 from ganforge.evaluation.references import ReferenceSet, load_reference_images, reference_set
@@ -42,7 +43,7 @@ def _take(x: Any, n: int | None, name: str) -> Any:
     if n is None:
         return x
     if len(x) < n:
-        raise ValueError(f"n={n} but only {len(x)} {name} were given")
+        raise DataError(f"n={n} but only {len(x)} {name} were given")
     return x[:n]
 
 
@@ -86,7 +87,7 @@ def _score(
     fake = ext.extract(fake_images, batch_size=batch_size)
     seconds = {"real": real_seconds, "extract_fake": time.perf_counter() - started}
     if fake.features.shape[1] != ref.stats.dim:
-        raise ValueError(
+        raise DataError(
             f"real features have {ref.stats.dim} dimensions but extractor "
             f"{ext.name!r} gives {fake.features.shape[1]}"
         )
@@ -145,7 +146,7 @@ def evaluate_images(
     started = time.perf_counter()
     ext = get_extractor(extractor, **(extractor_kwargs or {}))
     if n is not None and (not isinstance(n, int) or n < 2):
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+        raise ConfigError(f"n must be an integer >= 2, got {n!r}")
     fake_images = _take(fake_images, n, "fake images")
     load = {"data_dir": data_dir, "batch_size": batch_size, "use_cache": use_cache}
     ref, dataset, split = _reference(real_images_or_stats, ext, n, len(fake_images), split, **load)

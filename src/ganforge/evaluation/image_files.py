@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.pixels import to_uint8
 
 
@@ -25,17 +26,17 @@ def load_image_source(path: str | os.PathLike[str], image_size: int | None = Non
         if image_size is None:
             files = scan_folder(path)[0]
             if not files:
-                raise ValueError(f"{path}: no PNG or JPEG images in this folder")
+                raise DataError(f"{path}: no PNG or JPEG images in this folder")
             with Image.open(files[0]) as im:
                 image_size = im.size[1]
         folder = FolderImageDataset(path, image_size=image_size)
         if folder.size == 0:
-            raise ValueError(f"{path}: no PNG or JPEG images in this folder")
+            raise DataError(f"{path}: no PNG or JPEG images in this folder")
         return np.stack([folder.load(i) for i in range(folder.size)])
     if path.suffix.lower() != ".npz":
-        raise ValueError(f"{path}: expected a folder of images or an .npz file")
+        raise DataError(f"{path}: expected a folder of images or an .npz file")
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise DataError(f"{path}: no such file")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = data.files
@@ -44,18 +45,18 @@ def load_image_source(path: str | os.PathLike[str], image_size: int | None = Non
             elif len(keys) == 1:
                 arr = data[keys[0]]
             else:
-                raise ValueError(f"{path}: no 'images' array (keys: {', '.join(keys)})")
+                raise DataError(f"{path}: no 'images' array (keys: {', '.join(keys)})")
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable .npz of images ({exc})") from None
+        raise DataError(f"{path}: not a readable .npz of images ({exc})") from None
     if arr.ndim == 3:
         arr = arr[:, None]
     if arr.ndim != 4 or arr.shape[1] not in (1, 3):
-        raise ValueError(f"{path}: images must be (N, H, W) or (N, C, H, W), got {arr.shape}")
+        raise DataError(f"{path}: images must be (N, H, W) or (N, C, H, W), got {arr.shape}")
     if arr.dtype != np.uint8:
         if not np.issubdtype(arr.dtype, np.floating):
-            raise ValueError(f"{path}: images must be uint8 or float, got {arr.dtype}")
+            raise DataError(f"{path}: images must be uint8 or float, got {arr.dtype}")
         if arr.size and (arr.min() < -1.0 - 1e-6 or arr.max() > 1.0 + 1e-6):
-            raise ValueError(f"{path}: float images must lie in [-1, 1]")
+            raise DataError(f"{path}: float images must lie in [-1, 1]")
         arr = to_uint8(arr)
     return arr
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import ConfigError
 from ganforge.evaluation.registry import MetricSkipped, register_metric
 from ganforge.metrics.classifier_score import inception_score
 from ganforge.metrics.frechet import feature_statistics, frechet_distance
@@ -152,7 +153,7 @@ def _label_accuracy(x: ImageInputs) -> dict[str, Any] | None:
 
     probs = get_extractor(x.classifier).extract(x.images).probs
     if probs is None:
-        raise ValueError(f"extractor {x.classifier!r} has no class outputs")
+        raise ConfigError(f"extractor {x.classifier!r} has no class outputs")
     return label_accuracy(probs, np.asarray(x.labels)[: len(x.images)], int(x.num_classes))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ganforge.data.idx import find_fashion_mnist, load_mnist_format
+from ganforge.errors import ConfigError, DataError
 from ganforge.evaluation.image_metrics import DEFAULTS
 from ganforge.files import cache_dir, sha256_file
 from ganforge.io import atomic_write
@@ -50,14 +51,14 @@ def load_reference_images(
         root = find_fashion_mnist(data_dir)["train_images"].parent
     elif dataset == "mnist":
         if data_dir is None:
-            raise ValueError("dataset 'mnist' needs data_dir (a directory with the IDX files)")
+            raise ConfigError("dataset 'mnist' needs data_dir (a directory with the IDX files)")
         root = Path(data_dir)
     else:
-        raise ValueError(f"unknown reference dataset {dataset!r}; choose fashion-mnist or mnist")
+        raise ConfigError(f"unknown reference dataset {dataset!r}; choose fashion-mnist or mnist")
     images, _ = load_mnist_format(root, split)
     if n is not None:
         if n > len(images):
-            raise ValueError(
+            raise DataError(
                 f"n={n} exceeds the {len(images)} images of the {dataset} {split} split"
             )
         images = images[:n]
