@@ -5,6 +5,7 @@ registry entry for an image dataset given by path."""
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,25 @@ def _looks_mnist_format(path: Path) -> bool:
         return (path / "mnist.npz").is_file()
 
 
+def _info(
+    name: str,
+    factory: Any,
+    description: str,
+    preset: str,
+    eval_samples: int,
+    num_classes: int | None = None,
+) -> DatasetInfo:
+    return DatasetInfo(
+        name,
+        factory,
+        description,
+        preset,
+        kind="image",
+        eval_samples=eval_samples,
+        num_classes=num_classes,
+    )
+
+
 def image_path_info(name: str) -> DatasetInfo | None:
     """A registry entry for a path: a Keras ``.npz``, a folder of MNIST-format IDX files,
     or an image folder; ``None`` when ``name`` is none of these."""
@@ -109,92 +129,67 @@ def image_path_info(name: str) -> DatasetInfo | None:
     if path.suffix.lower() == ".npz":
         if not path.is_file():
             raise DataError(f"data file {name!r} does not exist")
-        return DatasetInfo(
-            name,
-            lambda cfg: mnist_like_dataset(path.stem, path, cfg),
-            "Keras-style .npz of images",
-            "dcgan",
-            kind="image",
-            eval_samples=10000,
-            num_classes=10,
-        )
+        load = partial(mnist_like_dataset, path.stem, path)
+        return _info(name, load, "Keras-style .npz of images", "dcgan", 10000, 10)
     if not path.is_dir():
         return None
     if _looks_mnist_format(path):
-        return DatasetInfo(
-            name,
-            lambda cfg: mnist_like_dataset(path.name, path, cfg),
-            "MNIST-format IDX folder",
-            "dcgan",
-            kind="image",
-            eval_samples=10000,
-            num_classes=10,
-        )
+        load = partial(mnist_like_dataset, path.name, path)
+        return _info(name, load, "MNIST-format IDX folder", "dcgan", 10000, 10)
     _, classes, _, _ = scan_folder(path)
-    return DatasetInfo(
-        name,
-        lambda cfg: folder_dataset(cfg, name),
-        "image folder",
-        "dcgan64",
-        kind="image",
-        eval_samples=5000,
-        num_classes=len(classes) if classes else None,
-    )
+    load = partial(folder_dataset, path=name)
+    return _info(name, load, "image folder", "dcgan64", 5000, len(classes) if classes else None)
 
 
 def builtin_infos() -> list[DatasetInfo]:
+    """The named image datasets: (name, factory, description, preset, evaluation
+    samples, classes)."""
     return [
-        DatasetInfo(
+        _info(
             "mnist",
             mnist_dataset,
             "MNIST digits 28x28 (downloaded and checksummed, or --data-dir)",
             "dcgan",
-            kind="image",
-            eval_samples=10000,
-            num_classes=10,
+            10000,
+            10,
         ),
-        DatasetInfo(
+        _info(
             "fashion-mnist",
             fashion_mnist_dataset,
             "Fashion-MNIST 28x28 (Debian dataset-fashion-mnist or --data-dir)",
             "dcgan",
-            kind="image",
-            eval_samples=10000,
-            num_classes=10,
+            10000,
+            10,
         ),
-        DatasetInfo(
+        _info(
             "digits",
             digits_dataset,
             "scikit-learn 8x8 digits upscaled to 28x28 (--image-size)",
             "dcgan",
-            kind="image",
-            eval_samples=1797,
-            num_classes=10,
+            1797,
+            10,
         ),
-        DatasetInfo(
+        _info(
             "shapes",
             lambda c: ShapesDataset(_size(c, 64)),
             "procedural 64x64 RGB circles/squares/triangles",
             "dcgan64",
-            kind="image",
-            eval_samples=5000,
-            num_classes=3,
+            5000,
+            3,
         ),
-        DatasetInfo(
+        _info(
             "stacked",
             stacked_dataset,
             "three MNIST-format images as RGB channels, 1000 modes (Fashion-MNIST or --data-dir)",
             "dcgan",
-            kind="image",
-            eval_samples=26000,
-            num_classes=1000,
+            26000,
+            1000,
         ),
-        DatasetInfo(
+        _info(
             "folder",
             folder_dataset,
             "PNG/JPEG images under --data-dir, class = sub-folder (--image-size, default 64)",
             "dcgan64",
-            kind="image",
-            eval_samples=5000,
+            5000,
         ),
     ]

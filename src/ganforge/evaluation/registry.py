@@ -50,13 +50,12 @@ class Metric:
     order: int = 0
 
 
-EVALUATORS: Registry[Callable] = Registry("evaluator")
+EVALUATORS: Registry[Callable] = Registry("evaluator", Callable)
 METRICS: Registry[Metric] = Registry("metric", Metric)
 
 
 def register_evaluator(kind: str, fn: Evaluator) -> Evaluator:
-    if not callable(fn):
-        raise TypeError(f"evaluator for {kind!r} must be callable")
+    """Register ``fn(dataset, fake, n, seed[, labels])`` as the evaluator of ``kind``."""
     return EVALUATORS.register(kind, fn)
 
 
