@@ -9,6 +9,7 @@ in eval mode, so results do not depend on the batch size.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,27 +181,9 @@ class FeatureExtractor:
             if with_probs:
                 probs.append(torch.softmax(logits[:keep].double(), dim=1).float().numpy())
 
-        fb = self.forward_batch
-        pending: list[torch.Tensor] = []
-        n_pending = 0
         with torch.inference_mode():
-            for start in range(0, n, batch_size):
-                x = self.prepare(to_float_images(images[start : start + batch_size]))
-                if fb is None:
-                    run(x, len(x))
-                    continue
-                # Re-chunk the stream into forward passes of exactly ``fb`` images,
-                # whatever ``batch_size`` is: same kernels, same numbers.
-                pending.append(x)
-                n_pending += len(x)
-                while n_pending >= fb:
-                    buf = torch.cat(pending)
-                    run(buf[:fb], fb)
-                    pending, n_pending = [buf[fb:]], n_pending - fb
-            if fb is not None and n_pending:
-                buf = torch.cat(pending)
-                pad = buf.new_zeros((fb - n_pending, *buf.shape[1:]))
-                run(torch.cat([buf, pad]), n_pending)
+            for x, keep in self._forward_chunks(images, batch_size):
+                run(x, keep)
         out = np.concatenate(feats)
         if out.shape[1] != self.feature_dim and self.feature_dim:
             raise ValueError(
@@ -208,6 +191,30 @@ class FeatureExtractor:
                 f"expected {self.feature_dim}"
             )
         return ExtractedFeatures(out, np.concatenate(probs) if with_probs else None)
+
+    def _forward_chunks(self, images: Any, batch_size: int) -> Iterator[tuple[torch.Tensor, int]]:
+        """Prepared batches ``(x, keep)`` for the network: the rows to keep of ``x``.
+        With a ``forward_batch`` the stream is re-chunked into exactly that many images
+        (the last chunk zero-padded), whatever ``batch_size`` is: same kernels, same
+        numbers."""
+        fb = self.forward_batch
+        pending: list[torch.Tensor] = []
+        n_pending = 0
+        for start in range(0, len(images), batch_size):
+            x = self.prepare(to_float_images(images[start : start + batch_size]))
+            if fb is None:
+                yield x, len(x)
+                continue
+            pending.append(x)
+            n_pending += len(x)
+            while n_pending >= fb:
+                buf = torch.cat(pending)
+                yield buf[:fb], fb
+                pending, n_pending = [buf[fb:]], n_pending - fb
+        if fb is not None and n_pending:
+            buf = torch.cat(pending)
+            pad = buf.new_zeros((fb - n_pending, *buf.shape[1:]))
+            yield torch.cat([buf, pad]), n_pending
 
     def __call__(self, images: Any, batch_size: int = 500) -> np.ndarray:
         """Shortcut for ``extract(images, batch_size, with_probs=False).features``."""

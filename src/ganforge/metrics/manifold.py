@@ -82,6 +82,25 @@ def _sq_radii(t: Any, t_sq: Any, k: int, max_block: int) -> Any:
     return out
 
 
+def _check_options(x: Any, y: Any, k: int, max_block: int, precision: str) -> Any:
+    """Validate :func:`prdc`'s options; returns the torch dtype of ``precision``."""
+    import torch
+
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"real and fake features have different dimensions: {x.shape[1]} vs {y.shape[1]}"
+        )
+    n, m = x.shape[0], y.shape[0]
+    if not isinstance(k, int) or not 1 <= k < min(n, m):
+        raise ValueError(f"k must be an integer in [1, {min(n, m) - 1}], got {k!r}")
+    if not isinstance(max_block, int) or max_block < 1:
+        raise ValueError(f"max_block must be a positive integer, got {max_block!r}")
+    dtypes = {"float64": torch.float64, "float32": torch.float32}
+    if precision not in dtypes:
+        raise ValueError(f"precision must be one of {sorted(dtypes)}, got {precision!r}")
+    return dtypes[precision]
+
+
 def prdc(
     real_features: Any,
     fake_features: Any,
@@ -109,22 +128,11 @@ def prdc(
 
     x = as_features(real_features, "real_features")
     y = as_features(fake_features, "fake_features")
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(
-            f"real and fake features have different dimensions: {x.shape[1]} vs {y.shape[1]}"
-        )
+    dtype = _check_options(x, y, k, max_block, precision)
     n, m = x.shape[0], y.shape[0]
-    if not isinstance(k, int) or not 1 <= k < min(n, m):
-        raise ValueError(f"k must be an integer in [1, {min(n, m) - 1}], got {k!r}")
-    if not isinstance(max_block, int) or max_block < 1:
-        raise ValueError(f"max_block must be a positive integer, got {max_block!r}")
-    dtypes = {"float64": torch.float64, "float32": torch.float32}
-    if precision not in dtypes:
-        raise ValueError(f"precision must be one of {sorted(dtypes)}, got {precision!r}")
-
     with torch.inference_mode():
-        xt = _torch_features(x, dtypes[precision])
-        yt = _torch_features(y, dtypes[precision])
+        xt = _torch_features(x, dtype)
+        yt = _torch_features(y, dtype)
         x_sq, y_sq = _sq_norms(xt), _sq_norms(yt)
         real_r2 = _sq_radii(xt, x_sq, k, max_block)  # (N,) squared radii
         fake_r2 = _sq_radii(yt, y_sq, k, max_block)  # (M,)
