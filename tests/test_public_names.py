@@ -46,9 +46,7 @@ def _modules() -> list[str]:
 MODULES = _modules()
 MODULE_NAMES = {name.rsplit(".", 1)[-1] for name in MODULES}
 #: clashes known to be on their way out, each with the module that clashes
-KNOWN = {
-    "ganforge.training.rundir": "rundir.checkpoint() is named like training/checkpoint.py",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

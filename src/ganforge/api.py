@@ -16,6 +16,7 @@ import torch
 from ganforge.config import TrainConfig
 from ganforge.data import build_dataset, decoder_from_codec
 from ganforge.data.base import Dataset
+from ganforge.errors import ConfigError
 from ganforge.evaluation import evaluate_samples
 from ganforge.models import build_models
 from ganforge.training.checkpoint import load_checkpoint, load_state_strict, resolve_checkpoint_path
@@ -50,7 +51,7 @@ class LoadedGenerator:
         variety)."""
         k = self.num_classes
         if label is not None and not k:
-            raise ValueError("--label needs a conditional model; this one is unconditional")
+            raise ConfigError("--label needs a conditional model; this one is unconditional")
         return generate(
             self.generator,
             n,

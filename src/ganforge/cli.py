@@ -161,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ganforge.resolve import resolve
+    from ganforge.defaults import resolve
     from ganforge.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))

@@ -1,7 +1,7 @@
 """Typed, validated run configuration.
 
 A :class:`TrainConfig` is built once (from Python, a YAML/JSON file and CLI flags) and
-validated in ``__post_init__``; :func:`ganforge.resolve.resolve` fills its defaults from
+validated in ``__post_init__``; :func:`ganforge.defaults.resolve` fills its defaults from
 the loss, dataset and preset and returns a :class:`ResolvedConfig` (no field left to
 guess), which is written to ``config.json`` and stored in every checkpoint. Each field
 carries its CLI help in its metadata: the ``train`` command's flags are generated from
@@ -141,7 +141,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training run. ``None`` means "the default of the loss,
-    dataset or preset", filled in by :func:`ganforge.resolve.resolve`, which returns a
+    dataset or preset", filled in by :func:`ganforge.defaults.resolve`, which returns a
     :class:`ResolvedConfig`."""
 
     dataset: str = option("ring8", "dataset name (see `ganforge list`) or a .csv/.npy path")
@@ -299,7 +299,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ResolvedConfig(TrainConfig):
     """A :class:`TrainConfig` with every default filled in by
-    :func:`ganforge.resolve.resolve`: the model is a :class:`ModelConfig` and no field
+    :func:`ganforge.defaults.resolve`: the model is a :class:`ModelConfig` and no field
     that has a default is ``None`` (``clip_value`` and ``gp_weight`` are 0 when off).
     Fields that stay optional mean "not given" (``data_dir``, ``image_size``,
     ``best_metric``, ``threads``, ``out``)."""
@@ -331,7 +331,7 @@ class ResolvedConfig(TrainConfig):
             raise ConfigError(f"a resolved config has no value for {', '.join(unset)}")
 
 
-#: The fields :func:`ganforge.resolve.resolve` fills in.
+#: The fields :func:`ganforge.defaults.resolve` fills in.
 RESOLVED = (
     "preset",
     "model",

@@ -32,5 +32,6 @@ class CheckpointError(GanforgeError):
     """A run directory or checkpoint that is missing, damaged or does not fit."""
 
 
-class RunDirError(GanforgeError):
-    """An output folder that cannot hold a run (a file, not empty, not writable, locked)."""
+class OutputError(GanforgeError):
+    """An output path that cannot be written: a file where a folder belongs, a run folder that
+    is not empty, not writable or locked by another process."""

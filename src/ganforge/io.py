@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ganforge.errors import OutputError
+
 
 def _umask() -> int:
     """The process umask, read without changing it where Linux allows (no window in
@@ -40,7 +42,7 @@ def atomic_path(path: str | Path, durable: bool = True) -> Iterator[Path]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise ValueError(f"cannot write {str(path)!r}: a folder on its path is a file") from None
+        raise OutputError(f"cannot write {str(path)!r}: a folder on its path is a file") from None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)

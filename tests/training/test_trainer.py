@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from conftest import tiny_config
-from ganforge.config import TrainConfig
-from ganforge.resolve import resolve
-from ganforge.metrics.lowdim import wasserstein1
 from ganforge import objective as objective_module
+from ganforge.config import TrainConfig
+from ganforge.defaults import resolve
+from ganforge.metrics.lowdim import wasserstein1
 from ganforge.training.trainer import Trainer
 
 

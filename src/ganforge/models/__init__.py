@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ganforge.config import ModelConfig
+from ganforge.errors import ConfigError
 from ganforge.registry import Registry
 
 Builder = Callable[[ModelConfig, tuple], tuple[nn.Module, nn.Module]]
@@ -99,7 +100,7 @@ def _require_features_head(inner: nn.Module) -> None:
     """Projection and AC-GAN discriminators build on ``features(x) -> (B, F)`` and
     ``head: (B, F) -> (B, 1)`` of the unconditional D."""
     if not (hasattr(inner, "features") and hasattr(inner, "head")):
-        raise ValueError(
+        raise ConfigError(
             f"{type(inner).__name__} has no features/head split; use conditional: concat"
         )
 
@@ -177,7 +178,7 @@ def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, n
     if cfg.conditional != "none":
         k = cfg.num_classes
         if k < 2:
-            raise ValueError(f"a conditional model needs num_classes >= 2, got {k}")
+            raise ConfigError(f"a conditional model needs num_classes >= 2, got {k}")
         g_cfg = dataclasses.replace(cfg, noise_dim=cfg.noise_dim + cfg.embed_dim)
         g_inner, _ = builder(g_cfg, shape)
         g = LabelConcatGenerator(g_inner, k, cfg.embed_dim)

@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ganforge.config import ModelConfig
+from ganforge.errors import ConfigError
 from ganforge.models.mlp import activation
 
 
@@ -37,7 +38,7 @@ def upsampling_steps(height: int, width: int) -> int:
     ):
         k += 1
     if k == 0:
-        raise ValueError(
+        raise ConfigError(
             f"the dcgan architecture needs image sides divisible by 2 with at least 8 px, "
             f"got {height}x{width}; choose e.g. --image-size 28, 32 or 64"
         )
@@ -46,7 +47,7 @@ def upsampling_steps(height: int, width: int) -> int:
 
 def _check_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
     if len(shape) != 3:
-        raise ValueError(f"the dcgan architecture needs images (C, H, W), got shape {shape}")
+        raise ConfigError(f"the dcgan architecture needs images (C, H, W), got shape {shape}")
     c, h, w = (int(v) for v in shape)
     return c, h, w
 

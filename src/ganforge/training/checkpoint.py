@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from ganforge.errors import CheckpointError
 from ganforge.io import atomic_write
 
 FORMAT = "ganforge-checkpoint"
@@ -99,22 +100,22 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             header = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
     except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: not a readable ganforge checkpoint (truncated or corrupt?): "
             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from None
     raw = header.get(META_KEY)
     if raw is None:
-        raise ValueError(f"{path}: a safetensors file, but not a ganforge checkpoint")
+        raise CheckpointError(f"{path}: a safetensors file, but not a ganforge checkpoint")
     try:
         meta = json.loads(raw)
     except json.JSONDecodeError:
-        raise ValueError(f"{path}: checkpoint metadata is corrupt") from None
+        raise CheckpointError(f"{path}: checkpoint metadata is corrupt") from None
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a ganforge checkpoint (format {meta.get('format')!r})")
+        raise CheckpointError(f"{path}: not a ganforge checkpoint (format {meta.get('format')!r})")
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: checkpoint format version {version} is newer than this ganforge "
             f"understands ({FORMAT_VERSION}); upgrade ganforge"
         )
@@ -127,10 +128,10 @@ def resolve_checkpoint_path(path: str | Path, which: str = "latest") -> Path:
     if path.is_dir():
         candidate = path / "checkpoints" / f"{which}.safetensors"
         if not candidate.exists():
-            raise ValueError(f"{path}: no {which} checkpoint in this run directory")
+            raise CheckpointError(f"{path}: no {which} checkpoint in this run directory")
         return candidate
     if not path.exists():
-        raise ValueError(f"checkpoint or run directory {str(path)!r} does not exist")
+        raise CheckpointError(f"checkpoint or run directory {str(path)!r} does not exist")
     return path
 
 
@@ -141,10 +142,10 @@ def load_state_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], w
     extra = sorted(set(state) - set(own))
     if missing or extra:
         detail = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
-        raise ValueError(f"checkpoint {what} does not match this architecture: {detail}")
+        raise CheckpointError(f"checkpoint {what} does not match this architecture: {detail}")
     for name, value in state.items():
         if own[name].shape != value.shape:
-            raise ValueError(
+            raise CheckpointError(
                 f"checkpoint {what} does not match this architecture: {name} has shape "
                 f"{tuple(value.shape)} in the file, {tuple(own[name].shape)} in the model"
             )

@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from ganforge.errors import RunDirError
+from ganforge.errors import OutputError
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def shutdown(wait_for_peers: bool = True) -> None:
 
 def on_main(world_size: int, is_main: bool, fn):
     """Run ``fn`` on rank 0 only; every process gets its result, or raises rank 0's
-    error as a :class:`~ganforge.errors.RunDirError` (so no process waits for a peer
+    error as a :class:`~ganforge.errors.OutputError` (so no process waits for a peer
     that has stopped). Alone, simply ``fn()``."""
     if world_size == 1:
         return fn()
@@ -114,7 +114,7 @@ def on_main(world_size: int, is_main: bool, fn):
     dist.broadcast_object_list(result, src=0)
     status, value = result[0]
     if status == "error":
-        raise RunDirError(value)
+        raise OutputError(value)
     return value
 
 

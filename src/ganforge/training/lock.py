@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ganforge.errors import OutputError
+
 LOCK_NAME = "lock"
 
 
@@ -58,7 +60,7 @@ class RunLock:
                 if owner.get("host") == me["host"] and not _alive(int(owner.get("pid", -1))):
                     self.path.unlink(missing_ok=True)  # stale: the owner is gone
                     continue
-                raise ValueError(
+                raise OutputError(
                     f"run directory {str(self.path.parent)!r} is in use by process "
                     f"{owner.get('pid')} on {owner.get('host')}; wait for it to finish "
                     f"(or delete {self.path} if that process no longer exists)"
@@ -67,7 +69,7 @@ class RunLock:
                 tmp.unlink(missing_ok=True)
             self.held = True
             return
-        raise ValueError(f"could not take the lock {self.path}")
+        raise OutputError(f"could not take the lock {self.path}")
 
     def release(self) -> None:
         if self.held:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ganforge.config import TrainConfig
+from ganforge.errors import ConfigError
 from ganforge.models import build_models, count_parameters
 from ganforge.training import distributed, hardware
 
@@ -36,6 +37,11 @@ def build_networks(
     G.to(device, memory_format=fmt)
     D.to(device, memory_format=fmt)
     if cfg.sync_batchnorm and world_size > 1:
+        if device.type != "cuda":
+            raise ConfigError(
+                "--sync-batchnorm needs CUDA devices (torch's SyncBatchNorm runs on GPUs "
+                "only); on CPU leave it off and each process normalises its own batch"
+            )
         G = nn.SyncBatchNorm.convert_sync_batchnorm(G)
         D = nn.SyncBatchNorm.convert_sync_batchnorm(D)
     if world_size > 1:  # identical initial weights everywhere

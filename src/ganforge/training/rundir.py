@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ganforge.config import TrainConfig
-from ganforge.errors import CheckpointError, RunDirError
+from ganforge.errors import CheckpointError, OutputError
 from ganforge.io import atomic_path
 from ganforge.training import guards, state
 
@@ -28,7 +28,7 @@ def new_run_dir(cfg: TrainConfig, root: str | Path = "runs") -> Path:
     """``runs/00003-ring8-nonsaturating``: the next free number under ``root``."""
     root = Path(root)
     if root.exists() and not root.is_dir():
-        raise RunDirError(f"runs folder {str(root)!r} is a file")
+        raise OutputError(f"runs folder {str(root)!r} is a file")
     numbers = (
         [int(p.name[:5]) for p in root.glob("[0-9][0-9][0-9][0-9][0-9]-*")] if root.exists() else []
     )
@@ -40,9 +40,9 @@ def prepare_run_dir(path: str | Path) -> Path:
     """Create a fresh run directory; refuse files and folders that already hold a run."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise RunDirError(f"output path {str(path)!r} is a file, not a directory")
+        raise OutputError(f"output path {str(path)!r} is a file, not a directory")
     if path.is_dir() and any(path.iterdir()):
-        raise RunDirError(
+        raise OutputError(
             f"output directory {str(path)!r} is not empty; choose another --out or "
             f"continue it with --resume {path}"
         )
@@ -53,7 +53,7 @@ def prepare_run_dir(path: str | Path) -> Path:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise RunDirError(
+        raise OutputError(
             f"output directory {str(path)!r} is not writable: {exc.strerror}"
         ) from None
     return path
@@ -108,7 +108,7 @@ def rotate_checkpoints(folder: Path, keep: int) -> None:
         old.unlink(missing_ok=True)
 
 
-def checkpoint(tr: Any) -> Path:
+def save_step_checkpoint(tr: Any) -> Path:
     """Write ``step_NNNNNNN.safetensors`` (made ``latest``, and ``best`` by the classic
     rule), rotate old ones, and return its path. Weights with NaN/Inf never replace a
     good checkpoint: the divergence guard stops (or rolls back) instead."""

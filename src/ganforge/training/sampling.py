@@ -8,13 +8,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganforge.errors import ConfigError
+
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto`` -> CUDA when available, else CPU."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but CUDA is not available")
+        raise ConfigError("device 'cuda' was requested but CUDA is not available")
     return torch.device(name)
 
 
@@ -82,9 +84,9 @@ def generate(
     less variety.
     """
     if not isinstance(n, int) or n < 1:
-        raise ValueError(f"number of samples must be a positive integer, got {n!r}")
+        raise ConfigError(f"number of samples must be a positive integer, got {n!r}")
     if truncation is not None and not (isinstance(truncation, (int, float)) and truncation > 0):
-        raise ValueError(f"truncation must be a positive number, got {truncation!r}")
+        raise ConfigError(f"truncation must be a positive number, got {truncation!r}")
     if device is None:
         device = next(generator.parameters()).device
     was_training = generator.training
@@ -103,11 +105,11 @@ def generate(
                 else torch.as_tensor(labels, dtype=torch.long)
             )
             if len(y_all) != n or (y_all < 0).any() or (y_all >= num_classes).any():
-                raise ValueError(
+                raise ConfigError(
                     f"labels must be classes in [0, {num_classes - 1}], one or n of them"
                 )
     elif labels is not None:
-        raise ValueError("labels were given but the generator is not conditional")
+        raise ConfigError("labels were given but the generator is not conditional")
     chunks = []
     try:
         for start in range(0, n, batch_size):

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 
 from ganforge.config import TrainConfig
-from ganforge.resolve import resolve
 from ganforge.data import build_dataset
+from ganforge.defaults import resolve
+from ganforge.errors import ConfigError
 from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
 from ganforge.io import append_jsonl, write_json
 from ganforge.models import count_parameters
@@ -67,7 +68,7 @@ class Trainer:
         self.rank, self.world_size = self.dist.rank, self.dist.world_size
         self.device = distributed.device_for(self.dist, pick_device(cfg.device))
         if self.world_size > 1 and cfg.on_nan == "rollback":
-            raise ValueError("--on-nan rollback needs a single process; use stop with torchrun")
+            raise ConfigError("--on-nan rollback needs a single process; use stop with torchrun")
         self.data = build_dataset(cfg)
         self.conditional = cfg.model.conditional != "none"
         nets = networks.build_networks(cfg, self.data.shape, self.device, self.world_size)
@@ -275,7 +276,7 @@ class Trainer:
                         self._record(row, bar)
                     self._periodic(last)
                     if guards.should_stop(self, count == 0):
-                        path = rundir.checkpoint(self)
+                        path = rundir.save_step_checkpoint(self)
                         raise TrainingInterrupted(self.stop_signal, path, run)
         finally:
             if bar is not None:
@@ -298,7 +299,7 @@ class Trainer:
         if self.is_main and cfg.sample_every and (step % cfg.sample_every == 0 or last):
             self.snapshots.take(self.run_dir, self.sampling_generator, self.D, step)
         if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or last:
-            rundir.checkpoint(self)
+            rundir.save_step_checkpoint(self)
 
     def _log_row(self, stats: torch.Tensor, first_step: int, elapsed: float) -> dict | None:
         """Average a window of per-step statistics into a history row; on NaN/Inf stop

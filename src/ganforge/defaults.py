@@ -1,4 +1,4 @@
-"""Resolve a user's :class:`~ganforge.config.TrainConfig` into a
+"""Defaults: resolve a user's :class:`~ganforge.config.TrainConfig` into a
 :class:`~ganforge.config.ResolvedConfig`: every default filled in from the loss, the
 dataset and the preset, and the options checked to fit together."""
 
