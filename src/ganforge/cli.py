@@ -68,11 +68,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="ganforge", description="Train, sample and evaluate GANs.")
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an internal error"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_train(sub.add_parser("train", help="train a GAN"))
+    _add_sample(sub.add_parser("sample", help="draw samples from a trained generator"))
+    _add_evaluate(
+        sub.add_parser(
+            "evaluate", help="evaluate a run, checkpoint or image set; write metrics.json"
+        )
+    )
+    p = sub.add_parser("plot", help="rebuild a run's plots from its files")
+    p.add_argument("run", metavar="RUN")
+    sub.add_parser("list", help="list datasets, losses, presets and metrics")
+    return parser
 
+
+def _add_train(t: argparse.ArgumentParser) -> None:
+    """Every config field with CLI metadata is a flag; model options by group."""
     from ganforge.config import ModelConfig, TrainConfig, cli_options
 
-    t = sub.add_parser("train", help="train a GAN")
     for field in cli_options(TrainConfig):
         t.add_argument(_flag(field.name), **_flag_kwargs(field))
     groups = {key: t.add_argument_group(title) for key, title in GROUP_TITLES.items()}
@@ -85,7 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
-    s = sub.add_parser("sample", help="draw samples from a trained generator")
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    p.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
+
+
+def _add_sample(s: argparse.ArgumentParser) -> None:
     s.add_argument("source", metavar="RUN_OR_CHECKPOINT")
     s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
     s.add_argument(
@@ -93,20 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="output file: .npy or .csv; for images a .png grid, a .npz or a folder/",
     )
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
-    s.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
 
-    e = sub.add_parser(
-        "evaluate", help="evaluate a run, checkpoint or image set; write metrics.json"
-    )
+
+def _add_evaluate(e: argparse.ArgumentParser) -> None:
     e.add_argument("source", metavar="RUN_OR_CHECKPOINT_OR_IMAGES")
     e.add_argument("--n", type=int, default=None, help="generated samples (default: dataset's)")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
-    e.add_argument("--truncation", type=float, default=None, help=TRUNCATION_HELP)
+    _add_common(e)
     e.add_argument("--out", help="where to write the metrics (default RUN/metrics.json)")
     e.add_argument(
         "--reference",
@@ -120,12 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the real-vs-real floor (training images scored in place of the generated)",
     )
-
-    p = sub.add_parser("plot", help="rebuild a run's plots from its files")
-    p.add_argument("run", metavar="RUN")
-
-    sub.add_parser("list", help="list datasets, losses, presets and metrics")
-    return parser
 
 
 def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -196,7 +208,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command"}
+RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command", "debug"}
 
 
 def _check_resume_flags(args: argparse.Namespace) -> None:

@@ -11,48 +11,21 @@ returns its logits ``(B,)``; one with a class head (AC-GAN) also offers
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from ganforge.config import ModelConfig
 from ganforge.errors import ConfigError
-from ganforge.registry import Registry
-
-Builder = Callable[[ModelConfig, tuple], tuple[nn.Module, nn.Module]]
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    model: ModelConfig
-    description: str
-
-
-MODELS: Registry[Callable] = Registry("model architecture")
-PRESETS: Registry[Preset] = Registry("preset", Preset)
-
-
-def register_model(name: str, builder: Builder) -> Builder:
-    if not callable(builder):
-        raise TypeError(f"model builder {name!r} must be callable")
-    return MODELS.register(name, builder)
-
-
-def register_preset(preset: Preset) -> Preset:
-    if preset.model.arch not in MODELS:
-        raise ValueError(f"preset {preset.name!r} uses unknown architecture {preset.model.arch!r}")
-    return PRESETS.register(preset.name, preset)
-
-
-def get_preset(name: str) -> Preset:
-    return PRESETS.get(name)
-
-
-def list_presets() -> list[str]:
-    return PRESETS.names()
+from ganforge.models.catalogue import (  # noqa: F401 - the public registry API
+    MODELS,
+    PRESETS,
+    Builder,
+    Preset,
+    get_preset,
+    list_presets,
+    register_model,
+    register_preset,
+)
 
 
 class Packed(nn.Module):
@@ -203,114 +176,6 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _register_builtins() -> None:
-    from ganforge.models.mlp import build_mlp
+from ganforge.models.presets import register_builtins  # noqa: E402 - after the wrappers
 
-    register_model("mlp", build_mlp)
-    for p in (
-        Preset(
-            "toy1d",
-            ModelConfig(noise_dim=1, g_hidden=(16, 16), d_hidden=(), g_activation="relu"),
-            "tutorial 1-D GAN: small G (1-16-16-1), logistic-regression D (can match the "
-            "mean only)",
-        ),
-        Preset(
-            "mlp1d",
-            ModelConfig(
-                noise_dim=1, g_hidden=(32, 32), d_hidden=(32, 32), g_activation="leaky_relu"
-            ),
-            "1-D default: G and D with two 32-unit layers",
-        ),
-        Preset(
-            "mlp2d",
-            ModelConfig(
-                noise_dim=100,
-                g_hidden=(256, 256, 256),
-                d_hidden=(256, 256, 256),
-                g_activation="relu",
-                d_activation="leaky_relu",
-                g_output="tanh",
-            ),
-            "tutorial 2-D GAN: 3x256 ReLU G from 100-d noise with tanh; 3x256 LeakyReLU(0.2) D",
-        ),
-        Preset(
-            "toy2d",
-            ModelConfig(
-                noise_dim=16,
-                g_hidden=(256, 256, 256),
-                d_hidden=(256, 256, 256),
-                g_activation="relu",
-                d_activation="leaky_relu",
-                g_output="linear",
-            ),
-            "2-D default: 3x256 ReLU G with linear output (standardised data); 3x256 LeakyReLU D",
-        ),
-        Preset(
-            "mlp-mnist",
-            ModelConfig(
-                noise_dim=100,
-                g_hidden=(256, 512),
-                d_hidden=(512, 256),
-                g_activation="leaky_relu",
-                d_activation="leaky_relu",
-                g_batch_norm=True,
-                g_output="tanh",
-            ),
-            "tutorial MNIST MLP GAN: G 256/512 with batch norm + LeakyReLU, tanh, 784 outputs; "
-            "D 512/256",
-        ),
-        Preset(
-            "mlp-tabular",
-            ModelConfig(
-                noise_dim=32,
-                g_hidden=(256, 256),
-                d_hidden=(256, 256),
-                g_activation="relu",
-                d_activation="leaky_relu",
-            ),
-            "numeric tables: 2x256 G with linear output; 2x256 LeakyReLU D",
-        ),
-    ):
-        register_preset(p)
-    _register_image_models()
-
-
-def _register_image_models() -> None:
-    from ganforge.models.dcgan import build_dcgan
-
-    register_model("dcgan", build_dcgan)
-    for p in (
-        Preset(
-            "dcgan",
-            ModelConfig(
-                arch="dcgan",
-                noise_dim=100,
-                base_width=64,
-                g_activation="relu",
-                d_activation="leaky_relu",
-                g_batch_norm=True,
-                d_batch_norm=False,
-            ),
-            "DCGAN for 28/32 px: dense 100 -> 7x7x128 (28 px) or 4x4x256 (32 px), stride-2 "
-            "transposed convs with batch norm + ReLU, tanh; D strided convs 64/128(/256) "
-            "with LeakyReLU(0.2)",
-        ),
-        Preset(
-            "dcgan64",
-            ModelConfig(
-                arch="dcgan",
-                noise_dim=100,
-                base_width=128,
-                g_activation="leaky_relu",
-                d_activation="leaky_relu",
-                g_batch_norm=True,
-                d_batch_norm=True,
-            ),
-            "classic 64x64x3 DCGAN: dense 100 -> 4x4x1024, transposed convs 512/256/128 with "
-            "batch norm + LeakyReLU(0.2), tanh to 3 channels; mirrored D 128/256/512/1024",
-        ),
-    ):
-        register_preset(p)
-
-
-_register_builtins()
+register_builtins()

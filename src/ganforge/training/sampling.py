@@ -58,6 +58,22 @@ def default_labels(n: int, num_classes: int) -> np.ndarray:
     return np.arange(n, dtype=np.int64) % int(num_classes)
 
 
+def _labels_for(n: int, num_classes: int, labels: int | Any) -> torch.Tensor | None:
+    """``(n,)`` class labels for a conditional generator: ``labels`` (one class or one per
+    sample) or the classes in turn; ``None`` for an unconditional one."""
+    if not num_classes:
+        if labels is not None:
+            raise ConfigError("labels were given but the generator is not conditional")
+        return None
+    if labels is None:
+        return torch.from_numpy(default_labels(n, num_classes))
+    y = torch.as_tensor(labels, dtype=torch.long)
+    y = y.reshape(-1).expand(n) if np.ndim(labels) == 0 else y
+    if len(y) != n or (y < 0).any() or (y >= num_classes).any():
+        raise ConfigError(f"labels must be classes in [0, {num_classes - 1}], one or n of them")
+    return y
+
+
 @torch.inference_mode()
 def generate(
     generator: nn.Module,
@@ -94,22 +110,7 @@ def generate(
     rng = torch.Generator().manual_seed(int(seed))
     if batch_size is None:
         batch_size = default_batch_size(generator, noise_dim, device, bool(num_classes))
-    y_all = None
-    if num_classes:
-        if labels is None:
-            y_all = torch.from_numpy(default_labels(n, num_classes))
-        else:
-            y_all = (
-                torch.as_tensor(labels, dtype=torch.long).reshape(-1).expand(n)
-                if np.ndim(labels) == 0
-                else torch.as_tensor(labels, dtype=torch.long)
-            )
-            if len(y_all) != n or (y_all < 0).any() or (y_all >= num_classes).any():
-                raise ConfigError(
-                    f"labels must be classes in [0, {num_classes - 1}], one or n of them"
-                )
-    elif labels is not None:
-        raise ConfigError("labels were given but the generator is not conditional")
+    y_all = _labels_for(n, num_classes, labels)
     chunks = []
     try:
         for start in range(0, n, batch_size):
