@@ -27,11 +27,18 @@ def torchrun(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
     return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="torch.nn.SyncBatchNorm needs GPU tensors: with gloo on CPU the first step stops "
-    "with 'SyncBatchNorm expected input tensor to be on GPU' (and the CLI reports it as bad "
-    "input, exit 2)",
+def test_sync_batchnorm_on_cpu_processes_stops_at_start_with_one_clear_line(tmp_path):
+    """torch's SyncBatchNorm runs on GPUs only: on CPU processes the run is refused
+    before anything is written, naming the flag, instead of failing in the first step."""
+    out = tmp_path / "ddp.safetensors"
+    proc = torchrun(str(HERE / "ddp_syncbn_script.py"), str(out), "sync")
+    assert proc.returncode != 0 and not out.exists()
+    assert "--sync-batchnorm needs CUDA devices" in proc.stderr
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or torch.cuda.device_count() < 2,
+    reason="torch.nn.SyncBatchNorm needs GPU tensors (two GPUs for two processes)",
 )
 def test_two_process_step_with_sync_batchnorm_equals_one_process_on_the_whole_batch(tmp_path):
     out = tmp_path / "ddp.safetensors"
