@@ -109,3 +109,13 @@ def test_floor_against_a_named_split_scores_training_images_against_the_same_ref
     for name in ("fid", "kid", "precision", "recall", "density", "coverage"):
         assert floor[name] == pytest.approx(by_hand[name], rel=1e-9), name
     assert floor["protocol"]["split"] == split
+
+
+def test_labels_reach_only_evaluators_that_take_them() -> None:
+    """A conditional ring8 model hands its labels to evaluate_samples; the low-dimensional
+    evaluator has no conditional metric and is called without them."""
+    ds = ring8()
+    labels = np.arange(200) % 8
+    with_labels = evaluate_samples(ds, ds.sample_real(200, seed=4), n=200, seed=0, labels=labels)
+    without = evaluate_samples(ds, ds.sample_real(200, seed=4), n=200, seed=0)
+    assert with_labels["w1"] == without["w1"]

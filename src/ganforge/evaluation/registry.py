@@ -18,6 +18,7 @@ is one :func:`register_metric` call plus its test::
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -170,7 +171,9 @@ def evaluate_samples(
     """Evaluate native-unit ``fake`` samples against ``dataset`` with its kind's evaluator.
 
     ``labels``: the class each sample was generated for (conditional models); passed on
-    to the evaluator only when given, so evaluators without conditional metrics need not
-    accept it."""
-    extra = {} if labels is None else {"labels": np.asarray(labels)}
-    return EVALUATORS.get(dataset.kind)(dataset, fake, n=n, seed=seed, **extra)
+    only to an evaluator that takes a ``labels`` argument, so evaluators without
+    conditional metrics (low-dimensional data) need not accept it."""
+    evaluator = EVALUATORS.get(dataset.kind)
+    takes_labels = "labels" in inspect.signature(evaluator).parameters
+    extra = {"labels": np.asarray(labels)} if labels is not None and takes_labels else {}
+    return evaluator(dataset, fake, n=n, seed=seed, **extra)
