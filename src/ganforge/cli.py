@@ -1,7 +1,9 @@
 """Command line: ``ganforge train | sample | evaluate | plot | list``.
 
-Thin by design: parse, call the library, print. Library errors (``ValueError``,
-``TypeError``) become one line on stderr and exit code 2.
+Thin by design: parse, call the library, print. A user's mistake (a
+:class:`~ganforge.errors.GanforgeError`, a missing file) is one line on stderr and exit
+code 2; any other exception is a bug: one line asking for a report and exit code 1
+(``ganforge --debug ...`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+from ganforge.errors import ConfigError, DataError, GanforgeError
 
 EXIT_USAGE = 2
 
@@ -149,7 +153,7 @@ def _train_config(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         values = load_config_file(args.config)
         raw_model = values.pop("model", None) or {}
         if not isinstance(raw_model, dict):
-            raise ValueError("'model' in the config file must be a mapping of model options")
+            raise ConfigError("'model' in the config file must be a mapping of model options")
         model = {str(k).replace("-", "_"): v for k, v in raw_model.items()}
     for field in cli_options(TrainConfig):
         if getattr(args, field.name) is not None:
@@ -218,7 +222,7 @@ def _check_resume_flags(args: argparse.Namespace) -> None:
     )
     if given:
         flags = ", ".join("--" + k.replace("_", "-") for k in given)
-        raise ValueError(
+        raise ConfigError(
             f"--resume continues a run with its own config; {flags} cannot change "
             "it (only --steps can)"
         )
@@ -251,16 +255,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganforge.io import atomic_path
 
     if args.n < 1:
-        raise ValueError(f"--n must be a positive integer, got {args.n}")
+        raise ConfigError(f"--n must be a positive integer, got {args.n}")
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
     if loaded.decoder.kind == "image":
         return _sample_images(args, loaded)
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".npy", ".csv"):
-        raise ValueError(f"--out must end in .npy or .csv, got {args.out!r}")
+        raise ConfigError(f"--out must end in .npy or .csv, got {args.out!r}")
     if out.is_dir():
-        raise ValueError(f"--out {args.out!r} is a directory")
+        raise ConfigError(f"--out {args.out!r} is a directory")
     samples = loaded.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     with atomic_path(out) as tmp:
         if suffix == ".npy":
@@ -316,10 +320,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ganforge.io import write_json
 
     if args.n is not None and args.n < 2:
-        raise ValueError(f"--n must be at least 2, got {args.n}")
+        raise ConfigError(f"--n must be at least 2, got {args.n}")
     src = Path(args.source)
     if not src.exists():
-        raise ValueError(f"{args.source!r} does not exist")
+        raise DataError(f"{args.source!r} does not exist")
     if _is_run_or_checkpoint(src) and args.reference is None and args.extractor is None:
         from ganforge.api import evaluate
 
@@ -356,7 +360,7 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
 
         loaded = load_generator(src, args.checkpoint)
         if loaded.decoder.kind != "image":
-            raise ValueError("--reference/--extractor apply to image runs only")
+            raise ConfigError("--reference/--extractor apply to image runs only")
         fake = loaded.sample(args.n or DEFAULTS["n"], seed=args.seed, truncation=args.truncation)
     else:
         fake = load_image_source(src)
@@ -369,7 +373,7 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     else:
         dataset_name, _, split = reference.partition(":")
         if split and split not in ("train", "test"):
-            raise ValueError(f"split must be train or test, got {split!r}")
+            raise ConfigError(f"split must be train or test, got {split!r}")
     n = min(args.n or DEFAULTS["n"], len(fake))
     if not isinstance(reference, str):
         n = min(n, len(reference))
@@ -424,8 +428,25 @@ COMMANDS = {
 }
 
 
+#: Errors that mean "the user's input or environment", not a bug: one line, exit 2.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    GanforgeError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+    FloatingPointError,
+)
+EXIT_BUG = 1
+REPORT = "this is a bug in ganforge; please report it with the command you ran"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 done; 2 bad input (one line on stderr); 1 an
+    internal error (one line asking for a report; the traceback with ``--debug``) or a
+    disk error; 128 + N after signal N."""
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -438,24 +459,25 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `ganforge list | head`
         sys.stderr.close()
         return 0
-    except (
-        ValueError,
-        TypeError,
-        FileNotFoundError,
-        NotADirectoryError,
-        IsADirectoryError,
-        PermissionError,
-        FloatingPointError,
-    ) as exc:
+    except USER_ERRORS as exc:
         print(f"ganforge: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # a full disk, a vanished mount: one line, not a traceback
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"ganforge: error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
+        return EXIT_BUG
     except KeyboardInterrupt:
         print("ganforge: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - anything else is a bug: say so
+        if args is not None and args.debug:
+            raise
+        print(
+            f"ganforge: internal error: {type(exc).__name__}: {exc}\n"
+            f"ganforge: {REPORT} (add --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

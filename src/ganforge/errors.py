@@ -28,6 +28,10 @@ class DataError(GanforgeError):
     """A dataset that cannot be read or used as asked (names the file or dataset)."""
 
 
+class DataTypeError(DataError, TypeError):
+    """Data of the wrong type (text where numbers belong, floats where bytes belong)."""
+
+
 class CheckpointError(GanforgeError):
     """A run directory or checkpoint that is missing, damaged or does not fit."""
 

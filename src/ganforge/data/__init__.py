@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganforge.data.base import Dataset, DatasetInfo, decoder_from_codec
+from ganforge.errors import DataError
 from ganforge.registry import Registry
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset", DatasetInfo)
@@ -44,9 +45,9 @@ def dataset_info(name: str) -> DatasetInfo:
         return image_info
     if Path(name).suffix.lower() in TABLE_SUFFIXES or Path(name).exists():
         if Path(name).suffix.lower() not in TABLE_SUFFIXES:
-            raise ValueError(f"data file {name!r} must end in .csv or .npy")
+            raise DataError(f"data file {name!r} must end in .csv or .npy")
         return _table_info(name)
-    raise ValueError(
+    raise DataError(
         f"unknown dataset {name!r}; choose one of: {', '.join(list_datasets())}, "
         "or give a path to a .csv or .npy file, an image folder, a folder of MNIST-format "
         "IDX files or a Keras-style .npz"

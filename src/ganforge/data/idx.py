@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganforge.errors import DataError
+
 __all__ = [
     "DEFAULT_FASHION_MNIST_DIR",
     "IDX_DTYPES",
@@ -49,9 +51,9 @@ def _read_bytes(path: Path) -> bytes:
                 return fh.read()
         return path.read_bytes()
     except FileNotFoundError:
-        raise ValueError(f"IDX file {str(path)!r} does not exist") from None
+        raise DataError(f"IDX file {str(path)!r} does not exist") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ValueError(f"IDX file {str(path)!r} could not be read: {exc}") from None
+        raise DataError(f"IDX file {str(path)!r} could not be read: {exc}") from None
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -73,21 +75,21 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     raw = _read_bytes(path)
     name = str(path)
     if len(raw) < 4:
-        raise ValueError(f"IDX file {name!r} is truncated: {len(raw)} bytes, no 4-byte magic")
+        raise DataError(f"IDX file {name!r} is truncated: {len(raw)} bytes, no 4-byte magic")
     if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
+        raise DataError(
             f"IDX file {name!r} has bad magic number 0x{raw[:4].hex()}: "
             "the first two bytes must be zero"
         )
     code, ndim = raw[2], raw[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
-        raise ValueError(f"IDX file {name!r} has unknown type code 0x{code:02X} (known: {known})")
+        raise DataError(f"IDX file {name!r} has unknown type code 0x{code:02X} (known: {known})")
     if ndim == 0 or ndim > _MAX_DIMS:
-        raise ValueError(f"IDX file {name!r} declares {ndim} dimensions (expected 1..{_MAX_DIMS})")
+        raise DataError(f"IDX file {name!r} declares {ndim} dimensions (expected 1..{_MAX_DIMS})")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(
+        raise DataError(
             f"IDX file {name!r} is truncated in its header: {len(raw)} bytes, "
             f"need {header} for {ndim} dimensions"
         )
@@ -95,11 +97,11 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     dtype = IDX_DTYPES[code]
     expected = int(np.prod(dims, dtype=np.float64)) * dtype.itemsize
     if expected > _MAX_BYTES:
-        raise ValueError(f"IDX file {name!r} declares an implausible shape {dims}")
+        raise DataError(f"IDX file {name!r} declares an implausible shape {dims}")
     actual = len(raw) - header
     if actual != expected:
         what = "truncated" if actual < expected else "longer than its header says"
-        raise ValueError(
+        raise DataError(
             f"IDX file {name!r} is {what}: shape {dims} of {dtype.name} needs "
             f"{expected} payload bytes, found {actual}"
         )
@@ -119,7 +121,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
         raise TypeError(f"dtype {array.dtype} has no IDX type code")
     code, dt = codes[native], IDX_DTYPES[codes[native]]
     if array.ndim == 0 or array.ndim > _MAX_DIMS:
-        raise ValueError(f"IDX arrays need 1..{_MAX_DIMS} dimensions, got {array.ndim}")
+        raise DataError(f"IDX arrays need 1..{_MAX_DIMS} dimensions, got {array.ndim}")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     payload = header + np.ascontiguousarray(array, dtype=dt).tobytes()
     path = Path(path)
@@ -159,9 +161,7 @@ def find_mnist_format(
             else:
                 found[f"{split}_{kind}"] = hit
     if missing:
-        raise ValueError(
-            f"{dataset} files not found in {str(root)!r}: missing {', '.join(missing)}"
-        )
+        raise DataError(f"{dataset} files not found in {str(root)!r}: missing {', '.join(missing)}")
     return found
 
 
@@ -182,7 +182,7 @@ def find_fashion_mnist(data_dir: str | os.PathLike[str] | None = None) -> dict[s
     try:
         return find_mnist_format(root, "Fashion-MNIST")
     except ValueError as exc:
-        raise ValueError(
+        raise DataError(
             f"{exc}. Install them with `apt-get install dataset-fashion-mnist` "
             "or pass the directory holding them with --data-dir"
         ) from None
@@ -206,21 +206,21 @@ def load_mnist_format(
             whose counts or shapes disagree.
     """
     if split not in _SPLIT_STEMS:
-        raise ValueError(f"split must be one of {sorted(_SPLIT_STEMS)}, got {split!r}")
+        raise DataError(f"split must be one of {sorted(_SPLIT_STEMS)}, got {split!r}")
     paths = find_mnist_format(data_dir)
     images = read_idx(paths[f"{split}_images"])
     labels = read_idx(paths[f"{split}_labels"])
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(
+        raise DataError(
             f"{str(paths[f'{split}_images'])!r} must hold uint8 images (N, H, W), "
             f"got {images.dtype} {images.shape}"
         )
     if labels.ndim != 1:
-        raise ValueError(
+        raise DataError(
             f"{str(paths[f'{split}_labels'])!r} must hold labels (N,), got shape {labels.shape}"
         )
     if len(images) != len(labels):
-        raise ValueError(
+        raise DataError(
             f"{split} split of {str(data_dir)!r} has {len(images)} images but {len(labels)} labels"
         )
     return images, labels.astype(np.int64)

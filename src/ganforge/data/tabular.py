@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ganforge.data.base import Dataset
+from ganforge.errors import DataError
 
 
 def read_numeric_csv(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
@@ -24,19 +25,19 @@ def read_numeric_csv(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         rows = [row for row in csv.reader(fh) if row and any(c.strip() for c in row)]
     if not rows:
-        raise ValueError(f"{path}: the file is empty")
+        raise DataError(f"{path}: the file is empty")
     header: list[str] | None = None
     if not all(_is_number(c) for c in rows[0]):
         header = [c.strip() for c in rows[0]]
         rows = rows[1:]
     if not rows:
-        raise ValueError(f"{path}: no data rows after the header")
+        raise DataError(f"{path}: no data rows after the header")
     width = len(header) if header else len(rows[0])
     values = np.empty((len(rows), width), dtype=np.float64)
     first_line = 2 if header else 1
     for i, row in enumerate(rows):
         if len(row) != width:
-            raise ValueError(
+            raise DataError(
                 f"{path}: row {i + first_line} has {len(row)} columns, expected {width}"
             )
         for j, cell in enumerate(row):
@@ -44,12 +45,12 @@ def read_numeric_csv(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
                 v = float(cell)
             except ValueError:
                 col = header[j] if header else str(j + 1)
-                raise ValueError(
+                raise DataError(
                     f"{path}: row {i + first_line}, column {col!r} is not a number: {cell.strip()!r}"
                 ) from None
             if not math.isfinite(v):
                 col = header[j] if header else str(j + 1)
-                raise ValueError(
+                raise DataError(
                     f"{path}: row {i + first_line}, column {col!r} is not finite: {cell.strip()!r}"
                 )
             values[i, j] = v
@@ -69,19 +70,19 @@ def read_npy(path: str | Path) -> np.ndarray:
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise ValueError(f"{path}: not a numeric .npy array ({exc})") from None
+        raise DataError(f"{path}: not a numeric .npy array ({exc})") from None
     if arr.size == 0:
-        raise ValueError(f"{path}: the array is empty")
+        raise DataError(f"{path}: the array is empty")
     if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"{path}: expected a real numeric array, got dtype {arr.dtype}")
+        raise DataError(f"{path}: expected a real numeric array, got dtype {arr.dtype}")
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise ValueError(f"{path}: expected a 1-D or 2-D array, got shape {arr.shape}")
+        raise DataError(f"{path}: expected a 1-D or 2-D array, got shape {arr.shape}")
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         r, c = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{path}: row {r + 1}, column {c + 1} is not finite")
+        raise DataError(f"{path}: row {r + 1}, column {c + 1} is not finite")
     return arr
 
 
@@ -93,21 +94,19 @@ class TableDataset(Dataset):
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
         if not path.exists():
-            raise ValueError(f"data file {str(path)!r} does not exist")
+            raise DataError(f"data file {str(path)!r} does not exist")
         if path.is_dir():
-            raise ValueError(
-                f"data path {str(path)!r} is a directory, expected a .csv or .npy file"
-            )
+            raise DataError(f"data path {str(path)!r} is a directory, expected a .csv or .npy file")
         if path.stat().st_size == 0:
-            raise ValueError(f"{path}: the file is empty")
+            raise DataError(f"{path}: the file is empty")
         if path.suffix.lower() == ".csv":
             values, header = read_numeric_csv(path)
         elif path.suffix.lower() == ".npy":
             values, header = read_npy(path), None
         else:
-            raise ValueError(f"data file {str(path)!r} must end in .csv or .npy")
+            raise DataError(f"data file {str(path)!r} must end in .csv or .npy")
         if len(values) < 2:
-            raise ValueError(f"{path}: need at least 2 rows, found {len(values)}")
+            raise DataError(f"{path}: need at least 2 rows, found {len(values)}")
         self.name = str(path)
         self.shape = (values.shape[1],)
         self.columns = header or [f"x{j + 1}" for j in range(values.shape[1])]

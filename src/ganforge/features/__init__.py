@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ganforge.errors import ConfigError
 from ganforge.registry import Registry
 
 __all__ = [
@@ -122,7 +123,7 @@ def _module_factory(module: Any = None, **kwargs: Any) -> Any:
     from ganforge.features.base import ModuleExtractor
 
     if module is None:
-        raise ValueError("the 'module' extractor needs module=<torch.nn.Module>")
+        raise ConfigError("the 'module' extractor needs module=<torch.nn.Module>")
     return ModuleExtractor(module, **kwargs)
 
 

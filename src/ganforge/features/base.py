@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganforge.errors import DataError
 from ganforge.pixels import from_uint8
 
 __all__ = [
@@ -65,7 +66,7 @@ def to_float_images(images: Any, name: str = "images") -> torch.Tensor:
     if x.ndim == 3:
         x = x.unsqueeze(1)
     if x.ndim != 4:
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, C, H, W), got {tuple(x.shape)}")
+        raise DataError(f"{name} must have shape (N, H, W) or (N, C, H, W), got {tuple(x.shape)}")
     if x.dtype == torch.uint8:
         return from_uint8(x)
     if not x.is_floating_point():
@@ -74,9 +75,9 @@ def to_float_images(images: Any, name: str = "images") -> torch.Tensor:
     if x.numel():
         lo, hi = float(x.min()), float(x.max())
         if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise ValueError(f"{name} contain NaN or infinite values")
+            raise DataError(f"{name} contain NaN or infinite values")
         if lo < -1 - _RANGE_TOL or hi > 1 + _RANGE_TOL:
-            raise ValueError(
+            raise DataError(
                 f"float {name} must lie in [-1, 1], got values in [{lo:.4g}, {hi:.4g}] "
                 "(pass uint8 for [0, 255] data, or rescale/clamp first)"
             )
@@ -120,7 +121,7 @@ class FeatureExtractor:
             if self.channels == 3 and x.shape[1] == 1:
                 x = x.expand(-1, 3, -1, -1)
             else:
-                raise ValueError(
+                raise DataError(
                     f"extractor {self.name!r} needs {self.channels}-channel images, "
                     f"got {x.shape[1]} channels"
                 )
@@ -164,14 +165,14 @@ class FeatureExtractor:
             :class:`ExtractedFeatures` with float32 ``features`` (N, D) and ``probs``.
         """
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
         if with_probs is None:
             with_probs = self.provides_probs
         elif with_probs and not self.provides_probs:
-            raise ValueError(f"extractor {self.name!r} has no classifier head (no probabilities)")
+            raise DataError(f"extractor {self.name!r} has no classifier head (no probabilities)")
         n = len(images)
         if n == 0:
-            raise ValueError("images is empty")
+            raise DataError("images is empty")
         feats: list[np.ndarray] = []
         probs: list[np.ndarray] = []
 
@@ -186,7 +187,7 @@ class FeatureExtractor:
                 run(x, keep)
         out = np.concatenate(feats)
         if out.shape[1] != self.feature_dim and self.feature_dim:
-            raise ValueError(
+            raise DataError(
                 f"extractor {self.name!r} returned {out.shape[1]} features, "
                 f"expected {self.feature_dim}"
             )
@@ -298,7 +299,7 @@ class ModuleExtractor(FeatureExtractor):
         out = self.module(x)
         if isinstance(out, (tuple, list)):
             if len(out) != 2:
-                raise ValueError(
+                raise DataError(
                     f"module {self.name!r} must return features or (features, logits), "
                     f"got a {len(out)}-tuple"
                 )
@@ -306,7 +307,7 @@ class ModuleExtractor(FeatureExtractor):
         else:
             feats, logits = out, None
         if with_probs and logits is None:
-            raise ValueError(f"module {self.name!r} returned no logits")
+            raise DataError(f"module {self.name!r} returned no logits")
         return feats, logits
 
 
@@ -343,7 +344,7 @@ class InceptionExtractor(FeatureExtractor):
         if path is None:
             path = os.environ.get(INCEPTION_ENV) or None
         if path is None:
-            raise ValueError(
+            raise DataError(
                 "the 'inception' extractor needs the TorchScript FID Inception file "
                 "(inception-2015-12-05.pt); pass its path or set the GANFORGE_INCEPTION "
                 "environment variable. Nothing is downloaded; use 'fashion-cnn' to "
@@ -351,11 +352,11 @@ class InceptionExtractor(FeatureExtractor):
             )
         self.path = Path(path)
         if not self.path.is_file():
-            raise ValueError(f"Inception TorchScript file {str(self.path)!r} does not exist")
+            raise DataError(f"Inception TorchScript file {str(self.path)!r} does not exist")
         try:
             self.model = torch.jit.load(str(self.path), map_location="cpu").eval()
         except Exception as exc:  # jit raises RuntimeError and friends
-            raise ValueError(
+            raise DataError(
                 f"{str(self.path)!r} is not a loadable TorchScript file: {exc}"
             ) from None
         self.feature_dim = 2048

@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ganforge.errors import DataError
+
 __all__ = ["FEATURE_DIM", "WEIGHTS_DIR", "MnistCNN", "load_cnn", "save_cnn"]
 
 #: Width of the penultimate (feature) layer.
@@ -54,7 +56,7 @@ class MnistCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
-            raise ValueError(f"expected input of shape (N, 1, 28, 28), got {tuple(x.shape)}")
+            raise DataError(f"expected input of shape (N, 1, 28, 28), got {tuple(x.shape)}")
         features = self.body(x)
         return features, self.head(self.dropout(features))
 
@@ -86,16 +88,16 @@ def load_cnn(path: str | os.PathLike[str]) -> tuple[MnistCNN, dict[str, str]]:
 
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"CNN weights file {str(path)!r} does not exist")
+        raise DataError(f"CNN weights file {str(path)!r} does not exist")
     try:
         with safe_open(str(path), framework="pt") as fh:
             metadata = dict(fh.metadata() or {})
         state = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types
-        raise ValueError(f"CNN weights file {str(path)!r} could not be read: {exc}") from None
+        raise DataError(f"CNN weights file {str(path)!r} could not be read: {exc}") from None
     model = MnistCNN(num_classes=int(metadata.get("num_classes", "10")))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ValueError(f"CNN weights file {str(path)!r} does not match MnistCNN: {exc}") from None
+        raise DataError(f"CNN weights file {str(path)!r} does not match MnistCNN: {exc}") from None
     return model.eval(), metadata

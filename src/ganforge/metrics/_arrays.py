@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError, DataTypeError
+
 
 def as_numpy(x: Any, name: str, dtype: type = np.float64) -> np.ndarray:
     """Convert a numpy array, torch tensor or nested list to a numpy array of ``dtype``."""
@@ -14,7 +16,7 @@ def as_numpy(x: Any, name: str, dtype: type = np.float64) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise DataTypeError(
             f"{name} must be a numeric array or tensor, got {type(x).__name__}"
         ) from exc
     return arr
@@ -24,11 +26,11 @@ def as_features(x: Any, name: str, min_rows: int = 2) -> np.ndarray:
     """Validate a feature matrix ``(N, D)`` and return it as float64 numpy."""
     arr = as_numpy(x, name)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (N, D), got shape {arr.shape}")
+        raise DataError(f"{name} must have shape (N, D), got shape {arr.shape}")
     if arr.shape[0] < min_rows:
-        raise ValueError(f"{name} needs at least {min_rows} samples, got {arr.shape[0]}")
+        raise DataError(f"{name} needs at least {min_rows} samples, got {arr.shape[0]}")
     if arr.shape[1] < 1:
-        raise ValueError(f"{name} has zero feature dimensions")
+        raise DataError(f"{name} has zero feature dimensions")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise DataError(f"{name} contains NaN or infinite values")
     return arr

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.special import xlogy
 
+from ganforge.errors import DataError
 from ganforge.metrics._arrays import as_numpy
 
 __all__ = ["inception_score", "check_probabilities"]
@@ -26,13 +27,13 @@ def check_probabilities(probs: Any, name: str = "probs", atol: float = 1e-3) -> 
     """
     p = as_numpy(probs, name)
     if p.ndim != 2 or p.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (N, C), got {p.shape}")
+        raise DataError(f"{name} must have shape (N, C), got {p.shape}")
     if p.shape[0] < 1:
-        raise ValueError(f"{name} is empty")
+        raise DataError(f"{name} is empty")
     if not np.isfinite(p).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise DataError(f"{name} contains NaN or infinite values")
     if (p < 0).any() or (p > 1 + atol).any():
-        raise ValueError(
+        raise DataError(
             f"{name} must be probabilities in [0, 1], got values in [{p.min():.4g}, {p.max():.4g}]"
             " (pass softmax outputs, not logits)"
         )
@@ -40,7 +41,7 @@ def check_probabilities(probs: Any, name: str = "probs", atol: float = 1e-3) -> 
     bad = np.abs(sums - 1.0) > atol
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(
+        raise DataError(
             f"{name} rows must sum to 1; row {i} sums to {sums[i]:.6g} "
             "(pass softmax outputs, not logits)"
         )
@@ -64,7 +65,7 @@ def inception_score(probs: Any, splits: int = 10) -> dict[str, float]:
     p = check_probabilities(probs)
     n = p.shape[0]
     if not isinstance(splits, int) or not 1 <= splits <= n:
-        raise ValueError(f"splits must be an integer in [1, {n}], got {splits!r}")
+        raise DataError(f"splits must be an integer in [1, {n}], got {splits!r}")
     scores = np.empty(splits)
     for s in range(splits):
         part = p[s * n // splits : (s + 1) * n // splits]

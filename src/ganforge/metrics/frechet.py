@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.metrics._arrays import as_features, as_numpy
 
 __all__ = [
@@ -50,7 +51,7 @@ class FeatureStats:
     def __post_init__(self) -> None:
         _check_stats(self.mu, self.sigma, "stats")
         if int(self.n) < 2:
-            raise ValueError(f"statistics need at least 2 samples, got n={self.n}")
+            raise DataError(f"statistics need at least 2 samples, got n={self.n}")
 
     @property
     def dim(self) -> int:
@@ -59,13 +60,13 @@ class FeatureStats:
 
 def _check_stats(mu: np.ndarray, sigma: np.ndarray, name: str) -> None:
     if mu.ndim != 1:
-        raise ValueError(f"{name} mean must have shape (D,), got {mu.shape}")
+        raise DataError(f"{name} mean must have shape (D,), got {mu.shape}")
     if sigma.shape != (mu.shape[0], mu.shape[0]):
-        raise ValueError(
+        raise DataError(
             f"{name} covariance must have shape ({mu.shape[0]}, {mu.shape[0]}), got {sigma.shape}"
         )
     if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise DataError(f"{name} contains NaN or infinite values")
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
@@ -113,7 +114,7 @@ def frechet_distance(
     _check_stats(mu1, sigma1, "first")
     _check_stats(mu2, sigma2, "second")
     if mu1.shape != mu2.shape:
-        raise ValueError(f"feature dimensions differ: {mu1.shape[0]} vs {mu2.shape[0]}")
+        raise DataError(f"feature dimensions differ: {mu1.shape[0]} vs {mu2.shape[0]}")
     diff = mu1 - mu2
     value = (
         float(diff @ diff)
@@ -127,14 +128,14 @@ def frechet_distance(
 def _chunks(features: Any, batch_size: int, name: str) -> Iterable[np.ndarray]:
     if hasattr(features, "shape") and hasattr(features, "__getitem__"):
         if len(features.shape) != 2:
-            raise ValueError(f"{name} must have shape (N, D), got shape {tuple(features.shape)}")
+            raise DataError(f"{name} must have shape (N, D), got shape {tuple(features.shape)}")
         for i in range(0, features.shape[0], batch_size):
             yield as_numpy(features[i : i + batch_size], name)
     else:  # an iterable of (B, D) chunks, e.g. streamed from an extractor
         for chunk in features:
             chunk = as_numpy(chunk, name)
             if chunk.ndim != 2:
-                raise ValueError(f"{name} chunks must have shape (B, D), got {chunk.shape}")
+                raise DataError(f"{name} chunks must have shape (B, D), got {chunk.shape}")
             yield chunk
 
 
@@ -156,14 +157,14 @@ def feature_statistics(
         ValueError: fewer than 2 samples, inconsistent widths, or non-finite values.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        raise DataError(f"batch_size must be a positive integer, got {batch_size!r}")
     n = 0
     shift = s1 = s2 = None
     for chunk in _chunks(features, batch_size, name):
         if chunk.shape[0] == 0:
             continue
         if not np.isfinite(chunk).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise DataError(f"{name} contains NaN or infinite values")
         if shift is None:
             # Accumulating around a provisional mean avoids the cancellation of
             # E[xx^T] - mu mu^T when the mean is large relative to the spread.
@@ -171,7 +172,7 @@ def feature_statistics(
             s1 = np.zeros_like(shift)
             s2 = np.zeros((shift.shape[0], shift.shape[0]))
         elif chunk.shape[1] != shift.shape[0]:
-            raise ValueError(
+            raise DataError(
                 f"{name} chunks have different widths: {shift.shape[0]} and {chunk.shape[1]}"
             )
         c = chunk - shift
@@ -179,7 +180,7 @@ def feature_statistics(
         s2 += c.T @ c
         n += chunk.shape[0]
     if n < 2:
-        raise ValueError(f"{name} needs at least 2 samples for a covariance, got {n}")
+        raise DataError(f"{name} needs at least 2 samples for a covariance, got {n}")
     mean_c = s1 / n
     sigma = (s2 - n * np.outer(mean_c, mean_c)) / (n - 1)
     sigma = 0.5 * (sigma + sigma.T)
@@ -221,7 +222,7 @@ def fid(real_features: Any, fake_features: Any) -> float:
     real = _to_stats(real_features, "real_features")
     fake = _to_stats(fake_features, "fake_features")
     if real.dim != fake.dim:
-        raise ValueError(
+        raise DataError(
             f"real and fake features have different dimensions: {real.dim} vs {fake.dim}"
         )
     return frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma)
@@ -256,16 +257,16 @@ def load_statistics(path: str | os.PathLike[str]) -> FeatureStats:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"statistics file {str(path)!r} does not exist")
+        raise DataError(f"statistics file {str(path)!r} does not exist")
     try:
         with np.load(path, allow_pickle=False) as data:
             mu, sigma, n = data["mu"], data["sigma"], int(data["n"])
             meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
     except (OSError, KeyError, ValueError) as exc:
-        raise ValueError(f"statistics file {str(path)!r} is not valid: {exc}") from None
+        raise DataError(f"statistics file {str(path)!r} is not valid: {exc}") from None
     try:
         return FeatureStats(
             mu=mu.astype(np.float64), sigma=sigma.astype(np.float64), n=n, meta=meta
         )
     except ValueError as exc:
-        raise ValueError(f"statistics file {str(path)!r} is not valid: {exc}") from None
+        raise DataError(f"statistics file {str(path)!r} is not valid: {exc}") from None

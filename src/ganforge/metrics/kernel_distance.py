@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.metrics._arrays import as_features
 
 __all__ = ["kid", "mmd2_unbiased", "polynomial_kernel"]
@@ -64,13 +65,13 @@ def kid(
     x = as_features(real, "real")
     y = as_features(fake, "fake")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(
+        raise DataError(
             f"real and fake features have different dimensions: {x.shape[1]} vs {y.shape[1]}"
         )
     if not isinstance(num_subsets, int) or num_subsets < 1:
-        raise ValueError(f"num_subsets must be a positive integer, got {num_subsets!r}")
+        raise DataError(f"num_subsets must be a positive integer, got {num_subsets!r}")
     if not isinstance(subset_size, int) or subset_size < 2:
-        raise ValueError(f"subset_size must be an integer >= 2, got {subset_size!r}")
+        raise DataError(f"subset_size must be an integer >= 2, got {subset_size!r}")
     m = min(subset_size, x.shape[0], y.shape[0])
     rng = np.random.default_rng(seed)
     values = np.empty(num_subsets)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.metrics._arrays import as_numpy
 
 __all__ = ["label_accuracy"]
@@ -27,7 +28,7 @@ def label_accuracy(probs: Any, labels: Any, num_classes: int) -> dict[str, Any]:
     read = as_numpy(probs, "probs").argmax(axis=1)
     labels = np.asarray(labels, dtype=np.int64)
     if labels.shape != read.shape:
-        raise ValueError(f"{len(read)} probability rows but labels of shape {labels.shape}")
+        raise DataError(f"{len(read)} probability rows but labels of shape {labels.shape}")
     hit = read == labels
     by_class = [
         float(hit[labels == k].mean()) if (labels == k).any() else float("nan")

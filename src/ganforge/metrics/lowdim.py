@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from ganforge.errors import DataError
+
 
 def as_2d(x: Any, name: str) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
@@ -22,9 +24,9 @@ def as_2d(x: Any, name: str) -> np.ndarray:
     if arr.ndim != 2:
         arr = arr.reshape(len(arr), -1)
     if len(arr) < 2:
-        raise ValueError(f"{name} needs at least 2 samples, got {len(arr)}")
+        raise DataError(f"{name} needs at least 2 samples, got {len(arr)}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise DataError(f"{name} contains NaN or infinite values")
     return arr
 
 
@@ -60,7 +62,7 @@ def wasserstein1(a: Any, b: Any, projections: int = 256, seed: int = 0) -> float
     in higher dimensions."""
     x, y = as_2d(a, "a"), as_2d(b, "b")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"dimension mismatch: {x.shape[1]} vs {y.shape[1]}")
+        raise DataError(f"dimension mismatch: {x.shape[1]} vs {y.shape[1]}")
     if x.shape[1] == 1:
         return float(stats.wasserstein_distance(x[:, 0], y[:, 0]))
     rng = np.random.default_rng(seed)

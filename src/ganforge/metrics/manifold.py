@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.metrics._arrays import as_features
 
 __all__ = ["knn_radii", "prdc"]
@@ -64,7 +65,7 @@ def knn_radii(features: Any, k: int = 5, max_block: int = DEFAULT_MAX_BLOCK) -> 
 
     x = as_features(features, "features")
     if not isinstance(k, int) or not 1 <= k < x.shape[0]:
-        raise ValueError(f"k must be an integer in [1, {x.shape[0] - 1}], got {k!r}")
+        raise DataError(f"k must be an integer in [1, {x.shape[0] - 1}], got {k!r}")
     with torch.inference_mode():
         t = _torch_features(x, torch.float64)
         return _sq_radii(t, _sq_norms(t), k, max_block).sqrt().numpy()
@@ -87,17 +88,17 @@ def _check_options(x: Any, y: Any, k: int, max_block: int, precision: str) -> An
     import torch
 
     if x.shape[1] != y.shape[1]:
-        raise ValueError(
+        raise DataError(
             f"real and fake features have different dimensions: {x.shape[1]} vs {y.shape[1]}"
         )
     n, m = x.shape[0], y.shape[0]
     if not isinstance(k, int) or not 1 <= k < min(n, m):
-        raise ValueError(f"k must be an integer in [1, {min(n, m) - 1}], got {k!r}")
+        raise DataError(f"k must be an integer in [1, {min(n, m) - 1}], got {k!r}")
     if not isinstance(max_block, int) or max_block < 1:
-        raise ValueError(f"max_block must be a positive integer, got {max_block!r}")
+        raise DataError(f"max_block must be a positive integer, got {max_block!r}")
     dtypes = {"float64": torch.float64, "float32": torch.float32}
     if precision not in dtypes:
-        raise ValueError(f"precision must be one of {sorted(dtypes)}, got {precision!r}")
+        raise DataError(f"precision must be one of {sorted(dtypes)}, got {precision!r}")
     return dtypes[precision]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.errors import DataError
 from ganforge.metrics._arrays import as_numpy
 
 __all__ = ["class_mode_coverage"]
@@ -36,26 +37,26 @@ def class_mode_coverage(
         ValueError: bad shapes, non-integer or out-of-range labels, empty input.
     """
     if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+        raise DataError(f"num_classes must be a positive integer, got {num_classes!r}")
     if not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be a positive integer, got {min_count!r}")
+        raise DataError(f"min_count must be a positive integer, got {min_count!r}")
     x = as_numpy(probs_or_labels, "probs_or_labels", dtype=None)
     if x.ndim == 2:
         if x.shape[1] != num_classes:
-            raise ValueError(
+            raise DataError(
                 f"probabilities have {x.shape[1]} columns but num_classes is {num_classes}"
             )
         labels = x.argmax(axis=1)
     elif x.ndim == 1:
         if x.size and not np.all(np.equal(np.mod(x, 1), 0)):
-            raise ValueError("labels must be integers (pass (N, C) arrays for probabilities)")
+            raise DataError("labels must be integers (pass (N, C) arrays for probabilities)")
         labels = x.astype(np.int64)
     else:
-        raise ValueError(f"expected labels (N,) or probabilities (N, C), got shape {x.shape}")
+        raise DataError(f"expected labels (N,) or probabilities (N, C), got shape {x.shape}")
     if labels.size == 0:
-        raise ValueError("probs_or_labels is empty")
+        raise DataError("probs_or_labels is empty")
     if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(
+        raise DataError(
             f"labels must lie in [0, {num_classes}), got range [{labels.min()}, {labels.max()}]"
         )
     hist = np.bincount(labels, minlength=num_classes)
