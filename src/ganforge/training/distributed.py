@@ -28,6 +28,13 @@ class DistInfo:
     backend: str | None = None
 
 
+def rank_seed(seed: int, stream: int, rank: int, step: int = 0) -> int:
+    """Seed of RNG ``stream`` (1: data, 2: noise) for process ``rank``; rank 0 of a fresh
+    run matches a single-process run, other ranks (and re-sharded resumes, which derive
+    it from the ``step``) get their own."""
+    return (seed * 7919 + stream + 1_000_003 * rank + 7_919_993 * step) % 2**63
+
+
 def env_world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 

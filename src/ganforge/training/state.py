@@ -15,6 +15,7 @@ import torch
 from ganforge.errors import CheckpointError
 from ganforge.models import count_parameters
 from ganforge.training import checkpoint as ckpt
+from ganforge.training import distributed
 
 
 def state_tensors(tr: Any) -> dict[str, torch.Tensor]:
@@ -76,8 +77,8 @@ def restore(tr: Any, state: ckpt.Checkpoint) -> None:
         tr.data_gen.set_state(state.tensors["rng/data"])
         tr.noise_gen.set_state(state.tensors["rng/noise"])
     else:  # other processes' streams are not in the file: derive them from the step
-        tr.data_gen.manual_seed(tr.rank_seed(1, state.step))
-        tr.noise_gen.manual_seed(tr.rank_seed(2, state.step))
+        tr.data_gen.manual_seed(distributed.rank_seed(tr.cfg.seed, 1, tr.rank, state.step))
+        tr.noise_gen.manual_seed(distributed.rank_seed(tr.cfg.seed, 2, tr.rank, state.step))
     if "rng/cuda" in state.tensors and tr.device.type == "cuda":
         torch.cuda.set_rng_state(state.tensors["rng/cuda"], tr.device)
     tr.step = state.step

@@ -80,8 +80,9 @@ class Trainer:
         self.opt_d = upd.make_optimizer(cfg.optimizer, self.D, cfg.lr_d, cfg.betas)
         self.step_g = upd.OptimizerStep(self.opt_g, self.G, self.scaler_g, self.world_size)
         self.step_d = upd.OptimizerStep(self.opt_d, self.D, self.scaler_d, self.world_size)
-        self.data_gen = torch.Generator().manual_seed(self.rank_seed(1))
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(self.rank_seed(2))
+        self.data_gen = torch.Generator().manual_seed(distributed.rank_seed(cfg.seed, 1, self.rank))
+        noise_seed = distributed.rank_seed(cfg.seed, 2, self.rank)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(noise_seed)
         self.batches = networks.Batches(
             cfg, self.data, self.device, nets.channels_last, self.data_gen, self.noise_gen
         )
@@ -103,11 +104,6 @@ class Trainer:
     def log(self, message: str) -> None:
         if self._log is not None:
             self._log(message)
-
-    def rank_seed(self, stream: int, step: int = 0) -> int:
-        """Seed of RNG ``stream`` for this process; rank 0 of a fresh run matches a
-        single-process run, other ranks (and re-sharded resumes) get their own."""
-        return (self.cfg.seed * 7919 + stream + 1_000_003 * self.rank + 7_919_993 * step) % 2**63
 
     @classmethod
     def resume(cls, run_dir: str | Path, steps: int | None = None, **kwargs: Any) -> Trainer:
