@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -156,15 +156,19 @@ register_loss(
         summary="default; BCE with G minimising -log D(G(z)) for strong early gradients",
     )
 )
+#: What the two Wasserstein critics share: raw scores, no equilibrium, no label tricks.
+CRITIC: dict[str, Any] = {
+    "output": "raw",
+    "equilibrium": None,
+    "uses_targets": False,
+    "n_critic": 5,
+}
 register_loss(
     Loss(
         "wasserstein",
         wasserstein_d_loss,
         critic_g_loss,
-        output="raw",
-        equilibrium=None,
-        uses_targets=False,
-        n_critic=5,
+        **CRITIC,
         optimizer="rmsprop",
         lr=5e-5,
         clip_value=0.01,
@@ -176,10 +180,7 @@ register_loss(
         "wgan-gp",
         wasserstein_d_loss,
         critic_g_loss,
-        output="raw",
-        equilibrium=None,
-        uses_targets=False,
-        n_critic=5,
+        **CRITIC,
         optimizer="adam",
         lr=1e-4,
         betas=(0.0, 0.9),
