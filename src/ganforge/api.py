@@ -62,6 +62,7 @@ class LoadedGenerator:
             num_classes=k,
             labels=label,
             truncation=truncation,
+            noise=self.config.noise,
         )
 
 

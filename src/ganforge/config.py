@@ -28,6 +28,8 @@ Device = Literal["auto", "cpu", "cuda"]
 Conditioning = Literal["none", "concat", "projection", "acgan"]
 OnNaN = Literal["stop", "rollback"]
 Precision = Literal["fp32", "bf16", "fp16"]
+NoiseKind = Literal["gaussian", "uniform"]
+Update = Literal["alternating", "simultaneous"]
 
 
 def _check_literal(name: str, value: Any, options: Any) -> None:
@@ -154,6 +156,11 @@ class TrainConfig:
     label_noise: float = option(0.0, "uniform target noise: 1 ± a and 0 ± a")
     aux_weight: float = option(1.0, "conditional acgan: weight of the class loss")
     n_critic: int | None = option(None, "D steps per G step (default: the loss's)")
+    update: Update = option(
+        "alternating",
+        "alternating: G steps through the updated D; simultaneous: one G forward serves "
+        "both updates and G's gradient goes through the pre-update D (the tutorials' step)",
+    )
     clip_value: float | None = option(
         None, "weight clipping for wasserstein (default 0.01; 0 = off)"
     )
@@ -169,7 +176,8 @@ class TrainConfig:
     batch_size: int = option(256, "samples per batch")
     seed: int = option(0, "random seed (a CPU run is exactly reproducible)")
     ema: float = option(0.0, "EMA decay of generator weights, e.g. 0.999 (0 = off)")
-    noise_std: float | None = option(None, "std of the generator's Gaussian noise")
+    noise: NoiseKind = option("gaussian", "generator noise: gaussian N(0, 1) or uniform U(-1, 1)")
+    noise_std: float | None = option(None, "scale of the generator's noise (std for gaussian)")
     log_every: int = option(50, "steps between history lines")
     sample_every: int | None = option(None, "steps between sample snapshots (0 = off)")
     checkpoint_every: int | None = option(None, "steps between checkpoints")
@@ -238,6 +246,8 @@ class TrainConfig:
         _check_int("threads", self.threads, allow_none=True)
         _check_literal("on_nan", self.on_nan, OnNaN)
         _check_literal("precision", self.precision, Precision)
+        _check_literal("noise", self.noise, NoiseKind)
+        _check_literal("update", self.update, Update)
         if not isinstance(self.reuse_fake, bool):
             raise OptionTypeError(f"reuse_fake must be true or false, got {self.reuse_fake!r}")
         if not isinstance(self.sync_batchnorm, bool):

@@ -18,6 +18,32 @@ import torch
 STAT_NAMES = ("loss/d", "loss/g", "d/real", "d/fake", "acc/real", "acc/fake")
 
 
+def step_stats(
+    loss: Any,
+    d_loss: torch.Tensor,
+    g_loss: torch.Tensor,
+    d_real: torch.Tensor,
+    d_fake: torch.Tensor,
+    extra: list[torch.Tensor],
+) -> torch.Tensor:
+    """One step's statistics on the device, ordered like :data:`STAT_NAMES` + ``extra``:
+    the losses, mean D outputs (read through ``loss.d_output``) and D's accuracy at the
+    loss's equilibrium (0 for critics)."""
+    out_r, out_f = loss.d_output(d_real), loss.d_output(d_fake)
+    thr = loss.equilibrium if loss.equilibrium is not None else 0.0
+    return torch.stack(
+        [
+            d_loss,
+            g_loss,
+            out_r.mean(),
+            out_f.mean(),
+            (out_r > thr).float().mean(),
+            (out_f <= thr).float().mean(),
+            *extra,
+        ]
+    )
+
+
 def first_non_finite(values: list[list[float]], names: tuple[str, ...]) -> tuple[int, str] | None:
     """``(index, "name, name")`` of the first step in ``values`` with a NaN/Inf statistic."""
     for i, per_step in enumerate(values):
@@ -58,4 +84,14 @@ def progress_bar(total: int, initial: int) -> Any:
         dynamic_ncols=True,
         file=sys.stderr,
         mininterval=interval,
+    )
+
+
+def describe_run(run: Any, cfg: Any, G: torch.nn.Module, D: torch.nn.Module, device: Any) -> str:
+    """The two lines a run starts with: where it writes, and what it trains."""
+    n_g = sum(p.numel() for p in G.parameters())
+    n_d = sum(p.numel() for p in D.parameters())
+    return (
+        f"run {run}\nG: {n_g:,} parameters | D: {n_d:,} parameters | {cfg.preset} on "
+        f"{cfg.dataset} | loss {cfg.loss} | device {device}"
     )

@@ -14,6 +14,7 @@ from ganforge.config import TrainConfig
 from ganforge.errors import ConfigError
 from ganforge.models import build_models, count_parameters
 from ganforge.training import distributed, hardware
+from ganforge.training.sampling import draw_noise
 
 
 @dataclass
@@ -90,9 +91,9 @@ class Batches:
         return x, y.to(self.device, non_blocking=True)
 
     def noise(self) -> torch.Tensor:
-        """``(B, noise_dim)`` Gaussian noise with std ``noise_std``."""
+        """``(B, noise_dim)`` noise (``cfg.noise``: Gaussian or uniform) times ``noise_std``."""
         shape = (self.cfg.batch_size, self.cfg.model.noise_dim)
-        z = torch.randn(shape, generator=self.noise_gen, device=self.device)
+        z = draw_noise(shape, self.cfg.noise, self.noise_gen, self.device)
         return z.mul_(self.cfg.noise_std)
 
     def labels(self) -> torch.Tensor | None:

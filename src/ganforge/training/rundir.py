@@ -82,6 +82,12 @@ def link_replace(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def link_latest_as_best(run: Path) -> None:
+    """No best-model rule applied: the final checkpoint is the best one."""
+    folder = run / "checkpoints"
+    link_replace(folder / "latest.safetensors", folder / "best.safetensors")
+
+
 def step_checkpoint(run: Path, step: int) -> Path:
     return run / "checkpoints" / f"step_{step:07d}.safetensors"
 

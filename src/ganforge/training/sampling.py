@@ -52,6 +52,24 @@ def truncated_normal(
     return z
 
 
+def draw_noise(
+    shape: tuple[int, ...],
+    kind: str,
+    rng: torch.Generator,
+    device: torch.device | str = "cpu",
+    truncation: float | None = None,
+) -> torch.Tensor:
+    """Generator noise before scaling by ``noise_std``: ``gaussian`` N(0, 1) (with
+    ``truncation`` t: truncated to [-t, t]) or ``uniform`` U(-1, 1) (with t < 1:
+    U(-t, t)), drawn with ``rng`` on ``device``."""
+    if kind == "uniform":
+        bound = 1.0 if truncation is None else min(float(truncation), 1.0)
+        return torch.rand(shape, generator=rng, device=device).mul_(2 * bound).sub_(bound)
+    if truncation is None:
+        return torch.randn(shape, generator=rng, device=device)
+    return truncated_normal(shape, truncation, rng).to(device)
+
+
 def default_labels(n: int, num_classes: int) -> np.ndarray:
     """The classes a conditional generator draws when none is given: ``i % num_classes``
     for sample ``i`` (balanced, and known to the evaluator without storing them)."""
@@ -87,6 +105,7 @@ def generate(
     num_classes: int = 0,
     labels: int | Any = None,
     truncation: float | None = None,
+    noise: str = "gaussian",
 ) -> np.ndarray | torch.Tensor:
     """Draw ``n`` samples; the noise comes from a CPU generator seeded with ``seed``, so
     the result is reproducible for a given ``seed`` and ``batch_size`` on any device.
@@ -96,7 +115,8 @@ def generate(
     ``batch_size`` plus the output itself. A conditional generator (``num_classes > 0``)
     gets ``labels`` (one class, or one per sample); by default the classes in turn,
     ``i % num_classes``. ``truncation`` t draws the noise from a normal truncated to
-    [-t, t] (entries outside are redrawn; BigGAN's truncation trick): more typical samples,
+    [-t, t] (entries outside are redrawn; BigGAN's truncation trick; uniform noise: U(-t, t)
+    for t < 1): more typical samples,
     less variety.
     """
     if not isinstance(n, int) or n < 1:
@@ -115,7 +135,8 @@ def generate(
     try:
         for start in range(0, n, batch_size):
             b = min(batch_size, n - start)
-            z = truncated_normal((b, noise_dim), truncation, rng).mul_(noise_std).to(device)
+            z = draw_noise((b, noise_dim), noise, rng, truncation=truncation)
+            z = z.mul_(noise_std).to(device)
             y = None if y_all is None else y_all[start : start + b].to(device)
             out = generator(z, y).to("cpu")
             chunks.append(decode(out) if decode is not None else out.clone())

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ganforge.training.rundir import save_npz
+from ganforge.training.sampling import draw_noise
 
 SNAPSHOT_SAMPLES = 1000
 IMAGE_SNAPSHOT_SAMPLES = 100  # a 10 x 10 grid per snapshot
@@ -28,10 +29,9 @@ class Snapshots:
     def __init__(self, cfg, data, device: torch.device, loss) -> None:
         self.cfg, self.data, self.device, self.loss = cfg, data, device, loss
         self.conditional = cfg.model.conditional != "none"
-        self.noise = torch.randn(
-            (SNAPSHOT_SAMPLES, cfg.model.noise_dim),
-            generator=torch.Generator().manual_seed(cfg.seed),
-        ).mul_(cfg.noise_std)
+        rng = torch.Generator().manual_seed(cfg.seed)
+        shape = (SNAPSHOT_SAMPLES, cfg.model.noise_dim)
+        self.noise = draw_noise(shape, cfg.noise, rng).mul_(cfg.noise_std)
         self.labels = (
             torch.arange(SNAPSHOT_SAMPLES) % cfg.model.num_classes if self.conditional else None
         )

@@ -27,7 +27,6 @@ from ganforge.defaults import resolve
 from ganforge.errors import ConfigError
 from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
 from ganforge.io import append_jsonl, write_json
-from ganforge.models import count_parameters
 from ganforge.objective import Objective
 from ganforge.training import best, distributed, guards, hardware, history, networks, rundir, state
 from ganforge.training import checkpoint as ckpt
@@ -142,12 +141,14 @@ class Trainer:
         else:
             with torch.no_grad():
                 fake = self.objective.generate(z, y)
+        return self._d_phase_and_step(real, fake, y)
+
+    def _d_phase_and_step(self, real, fake, y) -> tuple[torch.Tensor, ...]:
         phase = self.objective.d_phase(real, fake, y)
-        d_loss = phase.total
-        self.step_d(d_loss)
+        self.step_d(phase.total)
         self.objective.after_d_step()
         self._terms = phase.terms
-        return d_loss.detach(), phase.d_real, phase.d_fake
+        return phase.total.detach(), phase.d_real, phase.d_fake
 
     def g_step(self) -> torch.Tensor:
         """One generator update (D frozen) on fresh noise, or on the fakes kept from the
@@ -171,29 +172,34 @@ class Trainer:
             networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
         return g_loss.detach()
 
+    def simultaneous_step(self) -> tuple[torch.Tensor, ...]:
+        """The tutorials' update: one G forward serves both phases and G's gradient goes
+        through the pre-update D. Returns detached ``(d_loss, D(real), D(fake), g_loss)``."""
+        real, y = self.batches.real()
+        fake = self.objective.generate(self.batches.noise(), y)
+        g_loss = self.objective.g_loss(fake, y)
+        g_grads = self.step_g.gradients(g_loss)  # before D moves
+        d_loss, d_real, d_fake = self._d_phase_and_step(real, fake.detach(), y)
+        self.step_g.apply(g_grads)
+        if self.G_ema is not None:
+            networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
+        return d_loss, d_real, d_fake, g_loss.detach()
+
     def train_step(self) -> torch.Tensor:
-        """``n_critic`` D steps then one G step; returns the step's statistics as a
-        device tensor ordered like ``stat_names`` (no host synchronisation)."""
-        n = self.cfg.n_critic
-        for i in range(n):
-            d_loss, d_real, d_fake = self.d_step(keep_fake=self.cfg.reuse_fake and i == n - 1)
-        g_loss = self.g_step()
-        out_r, out_f = self.loss.d_output(d_real), self.loss.d_output(d_fake)
-        thr = self.loss.equilibrium if self.loss.equilibrium is not None else 0.0
+        """``n_critic`` D steps then one G step (or, with ``update: simultaneous``, the
+        last D step and the G step together); returns the step's statistics as a device
+        tensor ordered like ``stat_names`` (no host synchronisation)."""
+        for _ in range(self.cfg.n_critic - 1):
+            self.d_step()
+        if self.cfg.update == "simultaneous":
+            d_loss, d_real, d_fake, g_loss = self.simultaneous_step()
+        else:
+            d_loss, d_real, d_fake = self.d_step(keep_fake=self.cfg.reuse_fake)
+            g_loss = self.g_step()
         self.step += 1
         zero = d_loss.new_zeros(())  # a lazy R1 term logs 0 on steps without it
         extra = [self._terms.get(n, zero).detach() for n in self.objective.term_names()]
-        return torch.stack(
-            [
-                d_loss,
-                g_loss,
-                out_r.mean(),
-                out_f.mean(),
-                (out_r > thr).float().mean(),
-                (out_f <= thr).float().mean(),
-                *extra,
-            ]
-        )
+        return history.step_stats(self.loss, d_loss, g_loss, d_real, d_fake, extra)
 
     def set_learning_rates(self) -> None:
         """The schedule's rates for the current step, times the divergence guard's scale
@@ -220,18 +226,12 @@ class Trainer:
                 rundir.remove_leftovers(run)
                 if not (run / "samples" / "real.npz").exists():
                     self.snapshots.take(run, self.sampling_generator, self.D, self.step)
-            self.log(
-                f"run {run}\n"
-                f"G: {count_parameters(self.G):,} parameters | D: {count_parameters(self.D):,} "
-                f"parameters | {cfg.preset} on {cfg.dataset} | loss {cfg.loss} | "
-                f"device {self.device}"
-            )
+            self.log(history.describe_run(run, cfg, self.G, self.D, self.device))
             self._loop()
             metrics: dict[str, Any] = {}
             if self.is_main:
                 if self.best.step is None:  # no best rule applied: the final model is best
-                    folder = run / "checkpoints"
-                    rundir.link_replace(folder / "latest.safetensors", folder / "best.safetensors")
+                    rundir.link_latest_as_best(run)
                 metrics = self.evaluate()
                 write_json(run / "metrics.json", metrics)
                 self._plots()
@@ -327,6 +327,7 @@ class Trainer:
             seed=seed,
             decode=self.data.decode,
             num_classes=k,
+            noise=self.cfg.noise,
         )
 
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:

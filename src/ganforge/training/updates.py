@@ -122,21 +122,31 @@ class OptimizerStep:
         self.direct = DirectUpdate(opt) if world_size == 1 and scaler is None else None
 
     def __call__(self, loss: torch.Tensor) -> None:
+        self.apply(self.gradients(loss))
+
+    def gradients(self, loss: torch.Tensor) -> tuple[torch.Tensor | None, ...] | None:
+        """The gradients of ``loss`` for ``params`` (direct path), or ``None`` after a
+        backward that left them in ``.grad`` (averaged over processes)."""
         if self.direct is not None:
-            self.direct(self.params, torch.autograd.grad(loss, self.params, allow_unused=True))
-            return
-        opt, scaler = self.opt, self.scaler
-        opt.zero_grad(set_to_none=True)
-        (scaler.scale(loss) if scaler is not None else loss).backward(inputs=self.params)
+            return torch.autograd.grad(loss, self.params, allow_unused=True)
+        self.opt.zero_grad(set_to_none=True)
+        scaled = self.scaler.scale(loss) if self.scaler is not None else loss
+        scaled.backward(inputs=self.params)
         if self.world_size > 1:  # data parallelism: average gradients over processes
             from ganforge.training.distributed import average_gradients
 
             average_gradients(self.module, self.world_size)
-        if scaler is not None:
-            scaler.step(opt)
-            scaler.update()
+        return None
+
+    def apply(self, grads: tuple[torch.Tensor | None, ...] | None) -> None:
+        """The optimizer update with gradients from :meth:`gradients`."""
+        if self.direct is not None:
+            self.direct(self.params, grads)
+        elif self.scaler is not None:
+            self.scaler.step(self.opt)
+            self.scaler.update()
         else:
-            opt.step()
+            self.opt.step()
 
 
 def make_optimizer(
