@@ -5,7 +5,7 @@ Each test trains through the public API (``train``, ``sample``, the run director
 ``metrics.json``) and judges the samples against the data's definition in the README,
 drawn here with NumPy, independently of ``ganforge.data``. W1 (exact in 1-D, sliced in
 2-D) is compared with the *floor*: W1 between two independent real samples of the same
-size, averaged over 16 pairs (a single pair varies by about ±35 %).
+size, averaged over 16 pairs (one pair's standard deviation is about 35 % of the mean).
 
 Thresholds come from seed sweeps of exactly these configs (seeds 0-9 unless stated);
 ``python benchmarks/learning_thresholds.py`` reprints the distributions. Each docstring
@@ -28,7 +28,7 @@ from ganforge import TrainConfig, sample, train
 from ganforge.config import ModelConfig
 from ganforge.metrics.lowdim import wasserstein1
 
-#: Seed of every test run (the sweeps cover 0-9; 0 is not a favourable pick in any).
+#: Seed of every test run; the sweeps cover 0-9 and each docstring gives seed 0's value.
 SEED = 0
 #: Seed of the samples drawn from a trained generator.
 SAMPLE_SEED = 12345
@@ -61,7 +61,9 @@ def w1_floor(dataset: str, n: int, pairs: int = 16) -> float:
     One pair is a poor estimate: over 64 pairs the standard deviation is about 35 % of
     the mean (gaussian1d at 10,000 samples 0.0177 ± 0.0063, disk at 2,500 0.0167 ±
     0.0057, gaussian2d at 2,500 0.0171 ± 0.0036), and means of 4 pairs still range over
-    a factor 2.6; means of 16 pairs stay within about ±15 %."""
+    a factor 2.6; means of 16 pairs stay within about ±15 %. The floors used here
+    (gaussian1d 0.0195, disk 0.0181, gaussian2d 0.0194) are 8-13 % above those 64-pair
+    means, so the bounds are that much more lenient than they read."""
     return float(
         np.mean(
             [
