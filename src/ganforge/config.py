@@ -173,6 +173,11 @@ class TrainConfig:
     betas: tuple[float, float] | None = option(None, "Adam's β1,β2, e.g. 0.5,0.999")
     lr_schedule: Schedule = option("constant", "constant, linear or cosine decay")
     steps: int = option(3000, "generator steps")
+    epochs: int | None = option(
+        None,
+        "passes over a finite dataset (files, image sets), reshuffled each pass; sets the "
+        "number of steps (D's real batches, n_critic per step, cover the data once per pass)",
+    )
     batch_size: int = option(256, "samples per batch")
     seed: int = option(0, "random seed (a CPU run is exactly reproducible)")
     ema: float = option(0.0, "EMA decay of generator weights, e.g. 0.999 (0 = off)")
@@ -232,6 +237,7 @@ class TrainConfig:
             object.__setattr__(self, "betas", (float(betas[0]), float(betas[1])))
         _check_literal("lr_schedule", self.lr_schedule, Schedule)
         _check_int("steps", self.steps)
+        _check_int("epochs", self.epochs, allow_none=True)
         _check_int("batch_size", self.batch_size)
         _check_int("seed", self.seed, minimum=0)
         _check_float("ema", self.ema, 0.0, 1.0, hi_open=True)

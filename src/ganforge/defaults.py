@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from ganforge.config import ModelConfig, ResolvedConfig, TrainConfig, _known
-from ganforge.data import dataset_info
+from ganforge.data import build_dataset, dataset_info
 from ganforge.errors import ConfigError
 from ganforge.losses import get_loss
 from ganforge.models import get_preset
@@ -42,14 +42,16 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         raise ConfigError(
             f"label smoothing/noise apply to classifier losses, not to loss {cfg.loss!r}"
         )
-    steps = cfg.steps
+    n_critic = cfg.n_critic if cfg.n_critic is not None else loss.n_critic
+    steps = cfg.steps if cfg.epochs is None else steps_for_epochs(cfg, model, n_critic)
     if cfg.batch_size % model.pack:
         raise ConfigError(f"batch_size {cfg.batch_size} must be a multiple of pack {model.pack}")
     values = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(TrainConfig)}
     values.update(
         preset=preset_name,
         model=model,
-        n_critic=cfg.n_critic if cfg.n_critic is not None else loss.n_critic,
+        steps=steps,
+        n_critic=n_critic,
         clip_value=_first(cfg.clip_value, loss.clip_value, 0.0),
         gp_weight=_first(cfg.gp_weight, loss.gp_weight, 0.0),
         optimizer=cfg.optimizer or loss.optimizer,
@@ -69,6 +71,24 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         ),
     )
     return ResolvedConfig(**values)
+
+
+def steps_for_epochs(cfg: TrainConfig, model: ModelConfig, n_critic: int) -> int:
+    """Generator steps for ``cfg.epochs`` passes of D's real batches over a finite
+    dataset: ``ceil(epochs * (size // batch_size) / n_critic)`` (the last, partial batch
+    of each pass is dropped so every batch has ``batch_size`` samples)."""
+    size = build_dataset(dataclasses.replace(cfg, model=model)).size
+    if size is None:
+        raise ConfigError(
+            f"--epochs needs a finite dataset (a file, a folder, an image set); "
+            f"{cfg.dataset!r} draws fresh samples every step: use --steps"
+        )
+    per_epoch = size // cfg.batch_size
+    if per_epoch < 1:
+        raise ConfigError(
+            f"batch_size {cfg.batch_size} is larger than the dataset ({size} samples)"
+        )
+    return max(1, -(-cfg.epochs * per_epoch // n_critic))
 
 
 def _first(*values: Any) -> Any:

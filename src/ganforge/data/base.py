@@ -36,6 +36,8 @@ class Dataset:
     columns: list[str] | None = None
     num_classes: int | None = None
     class_names: list[str] | None = None
+    #: number of distinct training samples of a finite dataset (``None``: drawn afresh)
+    size: int | None = None
 
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> None:
         dim = int(np.prod(self.shape)) if self.shape else 1
@@ -76,6 +78,11 @@ class Dataset:
         """A training batch ``(x (B, *shape) in model space, labels (B,) int64 or None)``
         drawn with ``generator``."""
         raise NotImplementedError
+
+    def batch_at(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The samples at indices ``idx`` ``(B,)`` of a finite dataset (``size`` set), for
+        passes over the data (``--epochs``)."""
+        raise NotImplementedError(f"{self.name} has no finite set of samples")
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         """``n`` real samples in native units, reproducible from ``seed`` (for evaluation)."""

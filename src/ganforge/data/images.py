@@ -88,7 +88,11 @@ class ImageDataset(Dataset):
     def sample_batch(
         self, batch_size: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        idx = torch.randint(self.size, (batch_size,), generator=generator).numpy()
+        return self.batch_at(torch.randint(self.size, (batch_size,), generator=generator))
+
+    def batch_at(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The images (and labels) at indices ``idx`` ``(B,)``, in model space."""
+        idx = np.asarray(idx)
         x = from_uint8(torch.from_numpy(self._images(idx)))
         y = self._labels(idx)
         return x, (None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64)))

@@ -116,9 +116,17 @@ class TableDataset(Dataset):
         super().__init__(values.mean(axis=0), std)
         self._encoded = self.encode(values)
 
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
     def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         idx = torch.randint(len(self._encoded), (batch_size,), generator=generator)
         return self._encoded[idx], None
+
+    def batch_at(self, idx: torch.Tensor) -> tuple:
+        """The rows at indices ``idx`` ``(B,)``, in model space."""
+        return self._encoded[torch.as_tensor(idx)], None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         idx = np.random.default_rng(seed).integers(len(self.values), size=n)

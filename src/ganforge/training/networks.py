@@ -65,24 +65,40 @@ def update_ema(G_ema: nn.Module, G: nn.Module, ema: float, step: int) -> None:
 
 class Batches:
     """Where a step's inputs come from: real batches (``data_gen`` stream), noise and
-    random labels for G (``noise_gen`` stream), on the device."""
+    random labels for G (``noise_gen`` stream), on the device. Each process (``rank``)
+    has its own streams; rank 0 of a fresh run matches a single-process run."""
 
     def __init__(
-        self,
-        cfg: TrainConfig,
-        data,
-        device: torch.device,
-        channels_last: bool,
-        data_gen: torch.Generator,
-        noise_gen: torch.Generator,
+        self, cfg: TrainConfig, data, device: torch.device, channels_last: bool, rank: int = 0
     ) -> None:
         self.cfg, self.data, self.device, self.channels_last = cfg, data, device, channels_last
-        self.data_gen, self.noise_gen = data_gen, noise_gen
+        self.data_gen = torch.Generator().manual_seed(distributed.rank_seed(cfg.seed, 1, rank))
+        noise_seed = distributed.rank_seed(cfg.seed, 2, rank)
+        self.noise_gen = torch.Generator(device=device).manual_seed(noise_seed)
         self.conditional = cfg.model.conditional != "none"
+        self.drawn = 0  # real batches drawn so far (a resume sets it from the step)
+        self.rank = rank
+        self._perm: tuple[int, torch.Tensor] | None = None
+
+    def _epoch_indices(self) -> torch.Tensor:
+        """Indices of batch ``drawn`` in epoch order: pass ``e`` is a permutation seeded by
+        (seed, e, rank), so a resumed run continues the same pass exactly."""
+        b = self.cfg.batch_size
+        epoch, offset = divmod(self.drawn, self.data.size // b)
+        if self._perm is None or self._perm[0] != epoch:
+            seed = distributed.rank_seed(self.cfg.seed, 3, self.rank, epoch)
+            perm = torch.randperm(self.data.size, generator=torch.Generator().manual_seed(seed))
+            self._perm = (epoch, perm)
+        return self._perm[1][offset * b : (offset + 1) * b]
 
     def real(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(B, *shape)`` real samples and their labels (``None`` when unconditional)."""
-        x, y = self.data.sample_batch(self.cfg.batch_size, self.data_gen)
+        """``(B, *shape)`` real samples and their labels (``None`` when unconditional):
+        drawn at random, or with ``epochs`` the next batch of this pass's shuffle."""
+        if self.cfg.epochs is None:
+            x, y = self.data.sample_batch(self.cfg.batch_size, self.data_gen)
+        else:
+            x, y = self.data.batch_at(self._epoch_indices())
+        self.drawn += 1
         x = x.to(self.device, non_blocking=True)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)

@@ -83,6 +83,7 @@ def restore(tr: Any, state: ckpt.Checkpoint) -> None:
         torch.cuda.set_rng_state(state.tensors["rng/cuda"], tr.device)
     tr.step = state.step
     tr.objective.d_updates = state.step * tr.cfg.n_critic
+    tr.batches.drawn = state.step * tr.cfg.n_critic  # epoch position of the next batch
     tr.lr_scale = float(state.meta.get("lr_scale", 1.0))
     for name, sc in (("g", tr.scaler_g), ("d", tr.scaler_d)):
         saved = state.meta.get("scalers", {}).get(name)

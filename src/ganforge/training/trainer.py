@@ -79,12 +79,8 @@ class Trainer:
         self.opt_d = upd.make_optimizer(cfg.optimizer, self.D, cfg.lr_d, cfg.betas)
         self.step_g = upd.OptimizerStep(self.opt_g, self.G, self.scaler_g, self.world_size)
         self.step_d = upd.OptimizerStep(self.opt_d, self.D, self.scaler_d, self.world_size)
-        self.data_gen = torch.Generator().manual_seed(distributed.rank_seed(cfg.seed, 1, self.rank))
-        noise_seed = distributed.rank_seed(cfg.seed, 2, self.rank)
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(noise_seed)
-        self.batches = networks.Batches(
-            cfg, self.data, self.device, nets.channels_last, self.data_gen, self.noise_gen
-        )
+        self.batches = networks.Batches(cfg, self.data, self.device, nets.channels_last, self.rank)
+        self.data_gen, self.noise_gen = self.batches.data_gen, self.batches.noise_gen
         autocast = hardware.autocast_factory(amp_dtype)
         self.objective = Objective(cfg, self.G, self.D, self.noise_gen, autocast)
         self.loss = self.objective.loss
