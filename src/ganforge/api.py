@@ -18,6 +18,7 @@ from ganforge.data import build_dataset, decoder_from_codec
 from ganforge.data.base import Dataset
 from ganforge.errors import ConfigError
 from ganforge.evaluation import evaluate_samples
+from ganforge.evaluation.image import use_extractor
 from ganforge.models import build_models
 from ganforge.training.checkpoint import load_checkpoint, load_state_strict, resolve_checkpoint_path
 from ganforge.training.sampling import default_labels, generate, pick_device
@@ -95,12 +96,17 @@ def evaluate(
     seed: int = 0,
     which: Which = "latest",
     truncation: float | None = None,
+    extractor: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run or checkpoint against fresh real data of its dataset (samples
-    drawn with ``truncation`` when given, see :meth:`LoadedGenerator.sample`)."""
+    drawn with ``truncation`` when given, see :meth:`LoadedGenerator.sample`).
+    ``extractor``: image runs only, the features instead of the dataset's default, e.g.
+    ``"train"``, a classifier trained on the run's labelled training data."""
     loaded = load_generator(path, which)
     cfg = loaded.config
     dataset = build_dataset(cfg)
+    if extractor is not None:
+        use_extractor(dataset, extractor)
     n = n or cfg.eval_samples
     k = loaded.num_classes
     labels = default_labels(n, k) if k else None

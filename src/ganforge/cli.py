@@ -135,7 +135,11 @@ def _add_evaluate(e: argparse.ArgumentParser) -> None:
         help="images: dataset[:split] (default fashion-mnist:test), "
         "a folder, an .npz of images, or an .npz of saved feature statistics",
     )
-    e.add_argument("--extractor", help="images: feature extractor (default fashion-cnn)")
+    e.add_argument(
+        "--extractor",
+        help="images: feature extractor (default fashion-cnn; for mnist: train, a classifier "
+        "trained once on the labelled reference data and cached)",
+    )
     e.add_argument("--data-dir", help="folder with the reference dataset's files")
     e.add_argument(
         "--no-floor",
@@ -324,11 +328,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     src = Path(args.source)
     if not src.exists():
         raise DataError(f"{args.source!r} does not exist")
-    if _is_run_or_checkpoint(src) and args.reference is None and args.extractor is None:
+    own = args.extractor in (None, "train")  # the run's dataset is the reference
+    if _is_run_or_checkpoint(src) and args.reference is None and own:
         from ganforge.api import evaluate
 
         metrics = evaluate(
-            src, n=args.n, seed=args.seed, which=args.checkpoint, truncation=args.truncation
+            src, args.n, args.seed, args.checkpoint, args.truncation, extractor=args.extractor
         )
         default_out = (src if src.is_dir() else src.parent.parent) / "metrics.json"
     else:
@@ -353,8 +358,9 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     from ganforge.evaluation.floor import add_floor
     from ganforge.evaluation.image import DEFAULTS, evaluate_images, real_vs_real_floor
     from ganforge.evaluation.image_files import is_stats_file, load_image_source
+    from ganforge.evaluation.references import default_extractor, folder_extractor
 
-    extractor = args.extractor or DEFAULTS["extractor"]
+    extractor = args.extractor
     if _is_run_or_checkpoint(src):
         from ganforge.api import load_generator
 
@@ -370,10 +376,13 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     if ref_path.exists():
         if not is_stats_file(ref_path):
             reference = load_image_source(ref_path, image_size=fake.shape[-1])
+            if extractor == "train":
+                extractor = folder_extractor(ref_path, fake.shape[-1])
     else:
         dataset_name, _, split = reference.partition(":")
         if split and split not in ("train", "test"):
             raise ConfigError(f"split must be train or test, got {split!r}")
+    extractor = extractor or default_extractor(dataset_name)
     n = min(args.n or DEFAULTS["n"], len(fake))
     if not isinstance(reference, str):
         n = min(n, len(reference))

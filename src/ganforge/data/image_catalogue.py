@@ -15,7 +15,7 @@ from ganforge.data import mnist
 from ganforge.data.base import DatasetInfo
 from ganforge.data.idx import find_fashion_mnist, find_mnist_format
 from ganforge.data.image_folder import FolderImageDataset, scan_folder
-from ganforge.data.images import ArrayImageDataset, StackedDataset
+from ganforge.data.images import ArrayImageDataset, StackedDataset, resize_images
 from ganforge.data.shapes import ShapesDataset
 from ganforge.errors import ConfigError, DataError
 
@@ -25,21 +25,35 @@ def _size(cfg: Any, default: int | None) -> int | None:
     return default if size is None else int(size)
 
 
+def _test_split(path: str | os.PathLike[str], size: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The test split of MNIST-format files, uint8 ``(N, 1, H, W)`` resized like the
+    training split, and its labels."""
+    images, labels = mnist.load_mnist_like(path, "test")
+    images = images[:, None]
+    return (resize_images(images, size) if size else images), labels
+
+
 def mnist_like_dataset(
     name: str, path: str | os.PathLike[str], cfg: Any = None
 ) -> ArrayImageDataset:
     images, labels = mnist.load_mnist_like(path, "train")
-    return ArrayImageDataset(
-        name, images, labels, 10 if labels.max() < 10 else None, image_size=_size(cfg, None)
-    )
+    size = _size(cfg, None)
+    ds = ArrayImageDataset(name, images, labels, 10 if labels.max() < 10 else None, image_size=size)
+    ds.test_split = partial(_test_split, path, size)
+    return ds
 
 
 def mnist_dataset(cfg: Any) -> ArrayImageDataset:
     """MNIST from ``cfg.data_dir`` (IDX files or ``mnist.npz``), else downloaded to the
-    cache on first use."""
+    cache on first use. No shipped extractor was trained on digits: evaluations use a
+    classifier trained on this training split (``extractor = "train"``), which also
+    reads the labels of a conditional run's samples."""
     data_dir = getattr(cfg, "data_dir", None)
     root = Path(data_dir) if data_dir else mnist.download_mnist()
-    return mnist_like_dataset("mnist", root, cfg)
+    ds = mnist_like_dataset("mnist", root, cfg)
+    ds.extractor = "train"
+    ds.label_classifier = "train"
+    return ds
 
 
 def fashion_mnist_dataset(cfg: Any) -> ArrayImageDataset:

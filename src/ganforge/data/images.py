@@ -15,13 +15,14 @@ Conventions shared by every image dataset:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
 from ganforge.data.base import Dataset
-from ganforge.errors import DataError
+from ganforge.errors import ConfigError, DataError
 from ganforge.pixels import from_uint8, to_uint8
 
 
@@ -57,6 +58,12 @@ class ImageDataset(Dataset):
     #: a registered extractor with class outputs trained on this dataset's labels; lets
     #: the evaluator check a conditional generator's samples against their labels
     label_classifier: str | None = None
+    #: the extractor its evaluations use: a registered name, ``"train"`` (a classifier
+    #: trained on this dataset's labelled training split), or ``None`` (by shape)
+    extractor: str | None = None
+    #: the dataset's test split ``() -> (uint8 (N, C, H, W), labels (N,))``, when its
+    #: files have one (MNIST format); a trained classifier's accuracy is measured on it
+    test_split: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
 
     def __init__(self) -> None:
         super().__init__(np.zeros(1), np.ones(1))  # unused: images have a fixed scale
@@ -109,6 +116,23 @@ class ImageDataset(Dataset):
     def sample_real_labelled(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         idx = self._real_indices(n, seed)
         return self._images(idx), self._labels(idx)
+
+    def labelled_training_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every real image of the dataset, in order, uint8 ``(N, C, H, W)``, with its
+        label ``(N,)``: what a classifier trained on the reference data learns from.
+
+        Raises:
+            DataError: the dataset has no labels.
+        """
+        idx = np.arange(self.size)
+        labels = self._labels(idx) if self.size else None
+        if labels is None:
+            raise DataError(
+                f"dataset {self.name!r} has no labels; a classifier trained on the reference "
+                "data needs labelled images (an image folder with one sub-folder per class)"
+            )
+        chunks = [self._images(idx[s : s + 4096]) for s in range(0, self.size, 4096)]
+        return np.concatenate(chunks), np.asarray(labels, dtype=np.int64)
 
 
 class ImageDecoder(ImageDataset):
@@ -210,6 +234,12 @@ class StackedDataset(ImageDataset):
 
     def _images(self, idx: np.ndarray) -> np.ndarray:
         return self.data[torch.from_numpy(self._triples(idx))].numpy()
+
+    def labelled_training_split(self) -> tuple[np.ndarray, np.ndarray]:
+        raise ConfigError(
+            "stacked data is read channel by channel by its digit classifier; a classifier "
+            "of its 1000 label triples is not trained"
+        )
 
     def _labels(self, idx: np.ndarray) -> np.ndarray:
         lab = self.source_labels[self._triples(idx)]

@@ -23,9 +23,15 @@ import numpy as np
 from ganforge.errors import ConfigError, DataError
 from ganforge.evaluation.floor import add_floor
 from ganforge.evaluation.image_metrics import DEFAULTS, ImageInputs, ImageSettings
-from ganforge.evaluation.references import ReferenceSet, load_reference_images, reference_set
+from ganforge.evaluation.references import (
+    ReferenceSet,
+    load_reference_images,
+    reference_extractor,
+    reference_set,
+)
 from ganforge.evaluation.registry import compute_metrics, register_evaluator
 from ganforge.features.stacked import StackedExtractor
+from ganforge.features.trained import reference_from_dataset
 from ganforge.metrics.frechet import FeatureStats, feature_statistics, load_statistics
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "load_reference_images",
     "real_vs_real_floor",
     "reference_set",
+    "use_extractor",
 ]
 
 
@@ -141,10 +148,8 @@ def evaluate_images(
     companion values (``kid_std``, ``class_histogram``, ``real_classifier_score``, ...),
     ``protocol`` and ``seconds`` (per stage; ``real``: loading the reference).
     """
-    from ganforge.features import get_extractor
-
     started = time.perf_counter()
-    ext = get_extractor(extractor, **(extractor_kwargs or {}))
+    ext = reference_extractor(extractor, real_images_or_stats, data_dir, extractor_kwargs)
     if n is not None and (not isinstance(n, int) or n < 2):
         raise ConfigError(f"n must be an integer >= 2, got {n!r}")
     fake_images = _take(fake_images, n, "fake images")
@@ -191,8 +196,18 @@ PIXEL_SIZE = 8  # pixel features: 8x8 (64-d grey, 192-d RGB) keep sqrtm cheap
 
 
 def _extractor_for(dataset: Any) -> tuple[Any, str]:
+    """The extractor of a run's evaluation and its protocol name. It sees the dataset
+    only -- never the generated samples -- so a classifier trained on the reference data
+    (``dataset.extractor == "train"``) learns from the dataset's own training split."""
     from ganforge.features import get_extractor
 
+    chosen = getattr(dataset, "extractor", None)
+    if chosen == "train":
+        ext = get_extractor("train", reference=reference_from_dataset(dataset))
+        return ext, ext.name
+    if chosen is not None:
+        ext = get_extractor(chosen)
+        return ext, ext.name
     c, h, w = dataset.shape
     if (c, h, w) == (1, 28, 28):
         return get_extractor("fashion-cnn"), "fashion-cnn"
@@ -200,6 +215,21 @@ def _extractor_for(dataset: Any) -> tuple[Any, str]:
         return StackedExtractor(), "fashion-cnn per channel"
     size = (PIXEL_SIZE, PIXEL_SIZE) if max(h, w) > PIXEL_SIZE else None
     return get_extractor("pixels", size=size), "pixels"
+
+
+def use_extractor(dataset: Any, extractor: str) -> None:
+    """Make ``dataset``'s evaluations use ``extractor`` (a registered name; ``"train"``:
+    a classifier trained on its labelled training split, which also reads the labels of
+    a conditional run's samples)."""
+    from ganforge.features import list_extractors
+
+    if getattr(dataset, "kind", None) != "image":
+        raise ConfigError(f"an extractor applies to image runs only, not {dataset.name!r}")
+    if extractor not in list_extractors():
+        raise ConfigError(f"unknown extractor {extractor!r}; known: {', '.join(list_extractors())}")
+    dataset.extractor = extractor
+    if extractor == "train":
+        dataset.label_classifier = "train"
 
 
 def _two_real_samples(
@@ -219,9 +249,10 @@ def evaluate_image_samples(
 ) -> dict[str, Any]:
     """Evaluator for data kind ``image``: every image metric of uint8 ``fake`` against
     ``m = min(len(fake), n, 10,000)`` real images, with the same numbers for a second,
-    disjoint real sample as ``real_vs_real``. Extractor: ``fashion-cnn`` for 28x28
-    greyscale data, ``fashion-cnn`` per channel for stacked data, else pixels
-    (downsampled to 8x8). Stacked data count the 1000 label triples over every sample;
+    disjoint real sample as ``real_vs_real``. Extractor: the dataset's own choice
+    (``dataset.extractor``; ``mnist``: a classifier trained on its training split), else
+    ``fashion-cnn`` for 28x28 greyscale data, ``fashion-cnn`` per channel for stacked
+    data, else pixels (downsampled to 8x8). Stacked data count the 1000 label triples over every sample;
     conditional runs (``labels``) of a dataset with a ``label_classifier`` get
     ``label_accuracy``."""
     started = time.perf_counter()
@@ -230,10 +261,12 @@ def evaluate_image_samples(
     size = getattr(dataset, "size", None)
     if size is not None and 2 * m > size:  # the two real samples must not share images
         m = max(2, size // 2)
+    ext, ext_name = _extractor_for(dataset)
     classifier = getattr(dataset, "label_classifier", None)
+    if classifier == "train":  # the classifier trained on this dataset's labels
+        classifier = ext if ext_name == "trained-cnn" else None
     labelled = labels is not None and bool(classifier) and bool(dataset.num_classes)
     real, second, second_labels = _two_real_samples(dataset, m, seed, labelled)
-    ext, ext_name = _extractor_for(dataset)
     ref = _features(real, ext, DEFAULTS["batch_size"])
     stacked = getattr(dataset, "stacked", False)
     common = {"classifier": classifier, "num_classes": dataset.num_classes}

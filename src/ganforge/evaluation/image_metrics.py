@@ -66,7 +66,7 @@ class ImageInputs:
     settings: ImageSettings = ImageSettings()
     images: np.ndarray | None = None
     labels: np.ndarray | None = None
-    classifier: str | None = None
+    classifier: Any = None  # a registered extractor name or a built extractor
     num_classes: int | None = None
     stacked: np.ndarray | None = None
 

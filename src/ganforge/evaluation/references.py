@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 from ganforge.data.idx import find_fashion_mnist, load_mnist_format
 from ganforge.errors import ConfigError, DataError
 from ganforge.evaluation.image_metrics import DEFAULTS
+from ganforge.features.trained import LabelledReference, reference_from_dataset
 from ganforge.files import cache_dir, sha256_file
 from ganforge.io import atomic_write
 from ganforge.metrics.frechet import FeatureStats, feature_statistics
@@ -39,6 +41,77 @@ class ReferenceSet:
     protocol: dict[str, Any] = field(default_factory=dict)
 
 
+#: The extractor a named reference dataset is scored with when none is asked for: no
+#: shipped extractor was trained on digits, so MNIST trains one on its own data.
+DATASET_EXTRACTORS: dict[str, str] = {"mnist": "train"}
+
+
+def default_extractor(dataset: str | None) -> str:
+    """The extractor used against reference ``dataset`` (a name, or ``None`` for images
+    given directly) when none is named: ``train`` for ``mnist``, else ``fashion-cnn``."""
+    return DATASET_EXTRACTORS.get(dataset or "", DEFAULTS["extractor"])
+
+
+def _dataset_root(dataset: str, data_dir: str | None) -> Path:
+    if dataset == "fashion-mnist":
+        return find_fashion_mnist(data_dir)["train_images"].parent
+    if dataset == "mnist":
+        if data_dir is None:
+            raise ConfigError("dataset 'mnist' needs data_dir (a directory with the IDX files)")
+        return Path(data_dir)
+    raise ConfigError(f"unknown reference dataset {dataset!r}; choose fashion-mnist or mnist")
+
+
+def named_reference(dataset: str, data_dir: str | None = None) -> LabelledReference:
+    """The labelled train and test splits of a named MNIST-format dataset's files: what
+    the ``train`` extractor learns from when scoring against ``dataset``."""
+    root = _dataset_root(dataset, data_dir)
+    images, labels = load_mnist_format(root, "train")
+    test_images, test_labels = load_mnist_format(root, "test")
+    classes = int(max(labels.max(), test_labels.max())) + 1
+    return LabelledReference(
+        images[:, None],
+        labels,
+        classes,
+        f"{dataset} train split",
+        test_images[:, None],
+        test_labels,
+    )
+
+
+def folder_extractor(path: str | os.PathLike[str], image_size: int) -> Any:
+    """The ``train`` extractor of a folder with one sub-folder per class: trained on its
+    images at ``image_size`` (the size of the images it will score), a tenth held out."""
+    from ganforge.data.image_folder import FolderImageDataset
+    from ganforge.features import get_extractor
+
+    folder = FolderImageDataset(path, image_size=image_size)
+    return get_extractor("train", reference=reference_from_dataset(folder))
+
+
+def reference_extractor(
+    extractor: Any,
+    reference: Any,
+    data_dir: str | None = None,
+    extractor_kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """Build ``extractor`` for scoring against ``reference``. ``"train"`` without a
+    ``reference`` argument trains on the labelled splits of the named reference dataset
+    (``"mnist"``, ``"mnist:test"``, ...); real images alone carry no labels to train on."""
+    from ganforge.features import get_extractor
+
+    kwargs = dict(extractor_kwargs or {})
+    if extractor == "train" and "reference" not in kwargs:
+        if not isinstance(reference, str) or reference.endswith(".npz"):
+            raise ConfigError(
+                "the 'train' extractor needs a labelled reference to train on: a dataset "
+                "name (mnist with data_dir, fashion-mnist) or a folder with one sub-folder "
+                "per class (see folder_extractor)"
+            )
+        kwargs["reference"] = named_reference(reference.partition(":")[0], data_dir)
+    return get_extractor(extractor, **kwargs)
+
+
 def load_reference_images(
     dataset: str, split: str, n: int | None = None, data_dir: str | None = None
 ) -> np.ndarray:
@@ -47,15 +120,7 @@ def load_reference_images(
     ``dataset``: ``"fashion-mnist"`` (default location: Debian's dataset-fashion-mnist)
     or ``"mnist"`` (needs ``data_dir``).
     """
-    if dataset == "fashion-mnist":
-        root = find_fashion_mnist(data_dir)["train_images"].parent
-    elif dataset == "mnist":
-        if data_dir is None:
-            raise ConfigError("dataset 'mnist' needs data_dir (a directory with the IDX files)")
-        root = Path(data_dir)
-    else:
-        raise ConfigError(f"unknown reference dataset {dataset!r}; choose fashion-mnist or mnist")
-    images, _ = load_mnist_format(root, split)
+    images, _ = load_mnist_format(_dataset_root(dataset, data_dir), split)
     if n is not None:
         if n > len(images):
             raise DataError(
@@ -119,9 +184,7 @@ def reference_set(
     images themselves), so a different ``data_dir`` or changed files never reuse stale
     features; extractors without a weights file (wrapped modules) are never cached.
     """
-    from ganforge.features import get_extractor
-
-    ext = get_extractor(extractor, **(extractor_kwargs or {}))
+    ext = reference_extractor(extractor, dataset, data_dir, extractor_kwargs)
     fp = _fingerprint(ext)
     images = load_reference_images(dataset, split, n, data_dir)
     data_hash = hashlib.sha256(np.ascontiguousarray(images).data).hexdigest()[:12]

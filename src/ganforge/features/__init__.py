@@ -8,6 +8,10 @@ Built-ins (registered through the same :func:`register_extractor` as user code):
   file is present (train it with ``scripts/train_feature_cnn.py --dataset mnist``).
 - ``inception``: FID Inception-v3 from a TorchScript file you supply (argument
   ``path`` or env ``GANFORGE_INCEPTION``); 2048-d pool3 features.
+- ``train``: :class:`~ganforge.features.trained.TrainedCNNExtractor`, the same network
+  trained once on labelled reference data (argument ``reference``, a
+  :class:`~ganforge.features.trained.LabelledReference`), cached by the data's SHA-256;
+  reported as ``trained-cnn`` with its test accuracy.
 - ``pixels``: flattened pixels.
 - ``module``: any ``torch.nn.Module`` (argument ``module``).
 
@@ -113,6 +117,18 @@ def _inception_factory(path: str | None = None, probs: bool = False) -> Any:
     return InceptionExtractor(path=path, probs=probs)
 
 
+def _train_factory(reference: Any = None, recipe: Any = None, use_cache: bool = True) -> Any:
+    from ganforge.features.trained import trained_extractor
+
+    if reference is None:
+        raise ConfigError(
+            "the 'train' extractor is trained on labelled reference data: evaluate a run "
+            "of a labelled image dataset, or give --reference a dataset (mnist with "
+            "--data-dir) or a folder with one sub-folder per class"
+        )
+    return trained_extractor(reference, recipe, use_cache=use_cache)
+
+
 def _pixels_factory(size: tuple[int, int] | None = None, channels: int | None = None) -> Any:
     from ganforge.features.base import PixelExtractor
 
@@ -135,6 +151,7 @@ def _register_builtins() -> None:
     if (weights / "mnist_cnn.safetensors").is_file():
         register_extractor("mnist-cnn", _cnn_factory("mnist-cnn", "mnist_cnn.safetensors"))
     register_extractor("inception", _inception_factory)
+    register_extractor("train", _train_factory)
     register_extractor("pixels", _pixels_factory)
     register_extractor("module", _module_factory)
 

@@ -226,7 +226,8 @@ class FeatureExtractor:
 
 
 class CNNExtractor(FeatureExtractor):
-    """The shipped :class:`~ganforge.features.cnn.MnistCNN` classifiers (28x28 greyscale).
+    """:class:`~ganforge.features.cnn.MnistCNN` classifiers from a weights file (28x28;
+    greyscale for the shipped ones).
 
     Features: the 128-d penultimate layer. Probabilities: its 10-way softmax.
     """
@@ -243,6 +244,7 @@ class CNNExtractor(FeatureExtractor):
         self.model, self.metadata = load_cnn(self.weights)
         self.feature_dim = FEATURE_DIM
         self.num_classes = self.model.num_classes
+        self.channels = self.model.in_channels
 
     def forward(self, x: torch.Tensor, with_probs: bool = True) -> tuple[torch.Tensor, Any]:
         return self.model(x)

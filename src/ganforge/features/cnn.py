@@ -1,4 +1,4 @@
-"""Small CNN classifier for 28x28 greyscale images (MNIST format).
+"""Small CNN classifier for 28x28 images (MNIST format; greyscale, or RGB when built so).
 
 Used as a domain feature extractor: its 128-d penultimate activations play the role
 Inception pool3 features play for FID on natural images, and its softmax gives a
@@ -26,14 +26,15 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 class MnistCNN(nn.Module):
     """Three conv blocks and two linear layers; ~0.15 M parameters.
 
-    Input ``(N, 1, 28, 28)`` float in [-1, 1]. ``forward`` returns
-    ``(features, logits)``: features ``(N, 128)`` (post-ReLU penultimate layer) and
-    logits ``(N, num_classes)``.
+    Input ``(N, in_channels, 28, 28)`` float in [-1, 1] (``in_channels`` 1, or 3 for a
+    classifier trained on colour images). ``forward`` returns ``(features, logits)``:
+    features ``(N, 128)`` (post-ReLU penultimate layer) and logits ``(N, num_classes)``.
     """
 
-    def __init__(self, num_classes: int = 10) -> None:
+    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
         self.num_classes = num_classes
+        self.in_channels = in_channels
 
         def block(cin: int, cout: int) -> nn.Sequential:
             return nn.Sequential(
@@ -44,7 +45,7 @@ class MnistCNN(nn.Module):
             )
 
         self.body = nn.Sequential(
-            block(1, 32),  # (N, 32, 14, 14)
+            block(in_channels, 32),  # (N, 32, 14, 14)
             block(32, 64),  # (N, 64, 7, 7)
             block(64, 64),  # (N, 64, 3, 3)
             nn.Flatten(),  # (N, 576)
@@ -55,8 +56,10 @@ class MnistCNN(nn.Module):
         self.head = nn.Linear(FEATURE_DIM, num_classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
-            raise DataError(f"expected input of shape (N, 1, 28, 28), got {tuple(x.shape)}")
+        if x.ndim != 4 or x.shape[1:] != (self.in_channels, 28, 28):
+            raise DataError(
+                f"expected input of shape (N, {self.in_channels}, 28, 28), got {tuple(x.shape)}"
+            )
         features = self.body(x)
         return features, self.head(self.dropout(features))
 
@@ -69,6 +72,8 @@ def save_cnn(model: MnistCNN, path: str | os.PathLike[str], metadata: dict[str, 
 
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     meta = {"num_classes": str(model.num_classes), **metadata}
+    if model.in_channels != 1:  # greyscale files (the shipped ones) stay as they were
+        meta["in_channels"] = str(model.in_channels)
 
     def write(tmp: Path) -> None:
         save_file(state, str(tmp), metadata=meta)
@@ -95,7 +100,10 @@ def load_cnn(path: str | os.PathLike[str]) -> tuple[MnistCNN, dict[str, str]]:
         state = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types
         raise DataError(f"CNN weights file {str(path)!r} could not be read: {exc}") from None
-    model = MnistCNN(num_classes=int(metadata.get("num_classes", "10")))
+    model = MnistCNN(
+        num_classes=int(metadata.get("num_classes", "10")),
+        in_channels=int(metadata.get("in_channels", "1")),
+    )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
