@@ -251,9 +251,11 @@ def test_resolve_fills_dataset_and_preset_defaults() -> None:
 # -- EMA ------------------------------------------------------------------------------------
 
 
-def test_ema_is_an_exponential_average_of_the_generator() -> None:
-    """decay = min(ema, (1 + t) / (10 + t)) at generator step t (warm-up, then ema)."""
-    t = Trainer(tiny_config(ema=0.9))
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_ema_is_an_exponential_average_of_the_generator(update: str) -> None:
+    """decay = min(ema, (1 + t) / (10 + t)) at generator step t (warm-up, then ema), for
+    both update rules."""
+    t = Trainer(tiny_config(ema=0.9, update=update))
     for step in range(3):
         ema_before = [p.detach().clone() for p in t.G_ema.parameters()]
         t.train_step()
