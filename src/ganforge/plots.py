@@ -46,8 +46,19 @@ def _equilibrium(run: Path) -> float | None:
         return None
 
 
+def _best_step(run: Path) -> int | None:
+    """The step of ``checkpoints/best.safetensors`` (its header only), or None."""
+    from ganforge.training.checkpoint import checkpoint_step
+
+    try:
+        return checkpoint_step(run / "checkpoints" / "best.safetensors")
+    except (OSError, ValueError):
+        return None
+
+
 def plot_curves(run: Path) -> Path | None:
-    """``plots/curves.png``: losses, mean D outputs and D accuracy against step."""
+    """``plots/curves.png``: losses, mean D outputs and D accuracy against step, with the
+    best checkpoint's step marked."""
     rows = [r for r in read_jsonl(run / "history.jsonl") if "loss/d" in r]
     if not rows:
         return None
@@ -68,7 +79,10 @@ def plot_curves(run: Path) -> Path | None:
     axes[2].axhline(0.5, color="grey", ls="--", lw=1)
     axes[2].set_ylim(-0.02, 1.02)
     axes[2].set_title("discriminator accuracy")
+    best = _best_step(run)
     for ax in axes:
+        if best is not None:  # the checkpoint `sample --checkpoint best` uses
+            ax.axvline(best, color="green", ls=":", lw=1.5, label=f"best checkpoint ({best})")
         ax.set_xlabel("generator step")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)

@@ -86,6 +86,18 @@ def save_checkpoint(
     atomic_write(path, lambda tmp: save_file(clean, str(tmp), metadata=header))
 
 
+def checkpoint_step(path: str | Path) -> int:
+    """The step a checkpoint file was saved at, read from its header alone."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt", device="cpu") as fh:
+        header = fh.metadata() or {}
+    try:
+        return int(json.loads(header[META_KEY])["step"])
+    except (KeyError, TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path}: not a ganforge checkpoint") from None
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Load a checkpoint file, or the latest checkpoint of a run directory.
 
