@@ -18,6 +18,9 @@ import ddp_step_script as script  # noqa: E402
 
 
 def torchrun(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
+    """Launch 2 CPU processes. A launch whose worker was killed by SIGABRT (gloo aborts
+    when a loaded machine drops a loopback connection; seen once in 5 full-suite runs
+    beside other jobs) is retried once; a Python error or a wrong result is not."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [
         sys.executable,
@@ -28,7 +31,11 @@ def torchrun(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
         "2",
         *args,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    for _ in range(2):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        if proc.returncode == 0 or "Signal 6 (SIGABRT)" not in proc.stderr:
+            return proc
+    return proc
 
 
 @pytest.mark.parametrize("loss", ["nonsaturating", "wasserstein"])

@@ -4,8 +4,6 @@ two-process step on halves of a batch is the one-process step on the whole batch
 Checked against a CPU all-reduce batch norm written for the purpose: the test passes with
 it and fails when the statistics are not shared (each process normalising its own half)."""
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,12 +17,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 import ddp_step_script as base  # noqa: E402
 import ddp_syncbn_script as script  # noqa: E402
-
-
-def torchrun(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout, env=env)
+from test_distributed import torchrun  # noqa: E402 - one launcher, with its retry
 
 
 def test_sync_batchnorm_on_cpu_processes_stops_at_start_with_one_clear_line(tmp_path):
