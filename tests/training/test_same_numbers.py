@@ -25,7 +25,6 @@ import torch
 
 from ganforge.config import ModelConfig, TrainConfig, load_config_file
 from ganforge.training.checkpoint import load_checkpoint
-from ganforge.training.trainer import train
 
 RECORD = Path(__file__).with_name("same_numbers.json")
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
