@@ -127,9 +127,11 @@ def _draw_marginals(fig: Any, real: np.ndarray, fake: np.ndarray) -> None:
     rows = int(np.ceil(d / cols))
     for j in range(d):
         ax = fig.add_subplot(rows, cols, j + 1)
-        bins = np.linspace(
-            min(real[:, j].min(), fake[:, j].min()), max(real[:, j].max(), fake[:, j].max()), 40
-        )
+        lo = min(real[:, j].min(), fake[:, j].min())
+        hi = max(real[:, j].max(), fake[:, j].max())
+        if hi <= lo:  # a constant column (generated exactly, as a range-mapped run does)
+            lo, hi = lo - 0.5, hi + 0.5
+        bins = np.linspace(lo, hi, 40)
         ax.hist(real[:, j], bins=bins, alpha=0.5, density=True, label="real")
         ax.hist(fake[:, j], bins=bins, alpha=0.5, density=True, label="generated")
         ax.set_title(f"column {j + 1}", fontsize=9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganforge.data.base import Dataset, DatasetInfo, decoder_from_codec
+from ganforge.data.scaling import scale_for_output
 from ganforge.errors import DataError
 from ganforge.registry import Registry
 
@@ -55,8 +56,12 @@ def dataset_info(name: str) -> DatasetInfo:
 
 
 def build_dataset(cfg) -> Dataset:
-    """Build the dataset a :class:`~ganforge.config.TrainConfig` names."""
-    return dataset_info(cfg.dataset).factory(cfg)
+    """Build the dataset a resolved config names, in the model space its generator's
+    output can cover: a bounded ``model.g_output`` (tanh, sigmoid) maps numeric data's
+    range onto the output's range, anything else standardises (see
+    :mod:`ganforge.data.scaling`). A config without a complete model standardises."""
+    data = dataset_info(cfg.dataset).factory(cfg)
+    return scale_for_output(data, getattr(getattr(cfg, "model", None), "g_output", None))
 
 
 def _register_builtins() -> None:

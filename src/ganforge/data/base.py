@@ -4,6 +4,11 @@ A :class:`Dataset` hands the trainer batches of tensors in *model space* (standa
 numbers, images in [-1, 1]) and converts samples back to their *native* form (original
 units, uint8 images, strings) with :meth:`Dataset.decode`. Its :meth:`codec` is a small
 JSON-able dict stored in checkpoints, so samples can be decoded without the data.
+
+Numbers are standardised (``(x - mean) / std``) unless the dataset carries a
+:class:`RangeMap`: then each dimension's range maps onto a bounded output's range (see
+:mod:`ganforge.data.scaling`, which decides per run). A codec without a ``"scaling"``
+entry (every checkpoint written before range maps existed) standardises.
 """
 
 from __future__ import annotations
@@ -14,7 +19,91 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from ganforge.errors import CheckpointError, DataError
+
 Kind = Literal["lowdim", "image", "sequence", "table"]
+
+#: real samples whose extremes give an infinite dataset's range (:meth:`Dataset.value_range`)
+RANGE_SAMPLES = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class RangeMap:
+    """Per-dimension affine map of the data's range onto a bounded output's range.
+
+    Dimension ``j``'s interval ``[low_j, high_j]``, widened by ``margin`` times its width
+    on each side, maps onto ``bounds = (a, b)``; the data's own extremes land at
+    ``a + (b - a) * margin / (1 + 2 margin)`` and the mirror point, inside the bounds.
+    A constant dimension (``low_j == high_j``) covers exactly its one value: every output
+    decodes to it, and encoding maps any value to the middle of the bounds.
+
+    Attributes: ``low``, ``high`` ``(D,)`` float64 in native units; ``bounds`` the output
+    activation's range; ``margin`` a fraction of each dimension's width (>= 0).
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    bounds: tuple[float, float]
+    margin: float
+
+    def __post_init__(self) -> None:
+        low = np.asarray(self.low, dtype=np.float64).reshape(-1)
+        high = np.asarray(self.high, dtype=np.float64).reshape(-1)
+        a, b = (float(v) for v in self.bounds)
+        margin = float(self.margin)
+        ok = low.shape == high.shape and np.isfinite(low).all() and np.isfinite(high).all()
+        if not (ok and (low <= high).all() and np.isfinite([a, b, margin]).all()):
+            raise DataError(f"invalid range scaling: low {low}, high {high}")
+        if not (a < b and margin >= 0):
+            raise DataError(f"invalid range scaling: bounds {(a, b)}, margin {margin}")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+        object.__setattr__(self, "bounds", (a, b))
+        object.__setattr__(self, "margin", margin)
+
+    def affine(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(middle (D,), scale (D,), centre)``: native = (model - centre) * scale + middle
+        (``scale`` is 0 for a constant dimension)."""
+        a, b = self.bounds
+        scale = (self.high - self.low) * (1 + 2 * self.margin) / (b - a)
+        return (self.low + self.high) / 2, scale, (a + b) / 2
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Native ``(N, D)`` -> model space ``(N, D)``: the data's range inside ``bounds``."""
+        middle, scale, centre = self.affine()
+        varies = scale > 0
+        return np.where(varies, (x - middle) / np.where(varies, scale, 1.0) + centre, centre)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Model space ``(N, D)`` -> native ``(N, D)``; inverse of :meth:`encode`."""
+        middle, scale, centre = self.affine()
+        return (z - centre) * scale + middle
+
+    def to_codec(self) -> dict[str, Any]:
+        return {
+            "kind": "range",
+            "low": self.low.tolist(),
+            "high": self.high.tolist(),
+            "bounds": list(self.bounds),
+            "margin": self.margin,
+        }
+
+    @classmethod
+    def from_codec(cls, scaling: dict[str, Any], dim: int) -> RangeMap:
+        """The map a codec's ``"scaling"`` entry describes, for ``dim`` dimensions."""
+        if not isinstance(scaling, dict) or scaling.get("kind") != "range":
+            raise CheckpointError(f"unknown data scaling in the checkpoint's codec: {scaling!r}")
+        try:
+            out = cls(scaling["low"], scaling["high"], tuple(scaling["bounds"]), scaling["margin"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(
+                f"invalid range scaling in the checkpoint's codec: {exc}"
+            ) from None
+        if out.low.size != dim:
+            raise CheckpointError(
+                f"the codec's range scaling has {out.low.size} dimensions, the data {dim}"
+            )
+        return out
 
 
 class Dataset:
@@ -39,6 +128,9 @@ class Dataset:
     #: number of distinct training samples of a finite dataset (``None``: drawn afresh)
     size: int | None = None
 
+    #: set when model space is the data's range mapped onto a bounded output's range
+    range_map: RangeMap | None = None
+
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> None:
         dim = int(np.prod(self.shape)) if self.shape else 1
         self.mean = np.zeros(dim) if mean is None else np.asarray(mean, dtype=np.float64)
@@ -48,17 +140,30 @@ class Dataset:
     def encode(self, x: np.ndarray) -> torch.Tensor:
         """Native ``(N, *shape)`` array -> float32 model-space tensor."""
         x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-        z = (x - self.mean) / self.std
+        rmap = self.range_map
+        z = rmap.encode(x) if rmap is not None else (x - self.mean) / self.std
         return torch.from_numpy(z.reshape((len(x), *self.shape))).float()
 
     def decode(self, x: torch.Tensor) -> np.ndarray:
         """Model-space tensor ``(N, *shape)`` -> native float64 array ``(N, *shape)``."""
         arr = x.detach().to("cpu", torch.float64).numpy().reshape(len(x), -1)
-        return (arr * self.std + self.mean).reshape((len(x), *self.shape))
+        rmap = self.range_map
+        native = rmap.decode(arr) if rmap is not None else arr * self.std + self.mean
+        return native.reshape((len(x), *self.shape))
+
+    def value_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-dimension ``(low, high)`` in native units, what a bounded generator output
+        must cover. Default: the extremes of :data:`RANGE_SAMPLES` real samples (seed 0),
+        i.e. for an infinite toy set the range its training stream covers but for a tail
+        of about 1/RANGE_SAMPLES per side; datasets holding finite data return its exact
+        range instead."""
+        x = np.asarray(self.sample_real(RANGE_SAMPLES, seed=0), dtype=np.float64)
+        x = x.reshape(len(x), -1)
+        return x.min(axis=0), x.max(axis=0)
 
     def codec(self) -> dict[str, Any]:
         """What :func:`decoder_from_codec` needs to decode samples without the data."""
-        return {
+        out = {
             "name": self.name,
             "kind": self.kind,
             "shape": list(self.shape),
@@ -70,6 +175,9 @@ class Dataset:
             "num_classes": self.num_classes,
             "class_names": self.class_names,
         }
+        if self.range_map is not None:
+            out["scaling"] = self.range_map.to_codec()
+        return out
 
     # -- sampling -----------------------------------------------------------------------
     def sample_batch(
@@ -103,6 +211,8 @@ class Decoder(Dataset):
         self.num_classes = codec.get("num_classes")
         self.class_names = codec.get("class_names")
         super().__init__(np.asarray(codec["mean"]), np.asarray(codec["std"]))
+        if codec.get("scaling") is not None:  # absent: standardised (older checkpoints too)
+            self.range_map = RangeMap.from_codec(codec["scaling"], len(self.mean))
 
 
 @dataclass(frozen=True)

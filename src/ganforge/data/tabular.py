@@ -1,8 +1,9 @@
 """Numeric tables from ``.csv`` or ``.npy`` files.
 
-Columns are standardised for training (per-column mean and std of the file) and samples
-are written back in original units. A CSV may have one header row; every other cell must
-be a finite number.
+Columns are standardised for training (per-column mean and std of the file), or, for a
+generator with a bounded output, mapped from the file's per-column range onto the
+output's range (:mod:`ganforge.data.scaling`); samples are written back in original
+units. A CSV may have one header row; every other cell must be a finite number.
 """
 
 from __future__ import annotations
@@ -131,3 +132,7 @@ class TableDataset(Dataset):
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         idx = np.random.default_rng(seed).integers(len(self.values), size=n)
         return self.values[idx]
+
+    def value_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """The exact per-column minimum and maximum of the file."""
+        return self.values.min(axis=0), self.values.max(axis=0)

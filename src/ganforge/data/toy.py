@@ -1,7 +1,9 @@
 """Toy distributions from the classic GAN tutorials and mode-collapse benchmarks.
 
 All are infinite: every batch is a fresh draw. Training uses standardised coordinates
-(analytic mean and std); metrics and samples are in native units.
+(analytic mean and std), or, for a generator with a bounded output, the range of 100,000
+real samples mapped onto the output's range (:mod:`ganforge.data.scaling`); metrics and
+samples are in native units.
 """
 
 from __future__ import annotations
