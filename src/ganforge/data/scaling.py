@@ -32,6 +32,9 @@ BOUNDED_OUTPUTS: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid
 #: pre-activation only ±1.5: the generator reaches the edge of the data with moderate
 #: weights instead of driving tanh into saturation, where gradients vanish. The price is
 #: that samples may overshoot the data's range by at most 5% of its width per dimension.
+#: Measured on `disk` with `mlp2d` (least squares, 3,000 steps, 5 seeds, KS of the radii
+#: of 2,000 samples): margin 0 gave 0.035-0.057, 0.05 gave 0.027-0.051, 0.15 gave
+#: 0.037-0.068; 5% costs nothing where the data has a hard edge and keeps tanh unsaturated.
 RANGE_MARGIN = 0.05
 
 _COPIED = ("name", "shape", "kind", "modes", "mode_std", "columns", "num_classes", "class_names")
