@@ -15,31 +15,21 @@ minutes of CPU time.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
 
-TESTS = Path(__file__).resolve().parent.parent / "tests" / "training" / "test_learning.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sweeps import load_tests as _load  # noqa: E402
+from _sweeps import parse_seeds
 
 
 def load_tests() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("test_learning", TESTS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds.extend(range(int(lo), int(hi or lo) + 1))
-    return seeds
+    return _load("test_learning")
 
 
 def scalars(values: dict) -> dict[str, float]:
