@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from ganforge.augment import parse_policy
 from ganforge.errors import ConfigError, OptionTypeError
 
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "gelu", "silu", "maxout"]
@@ -167,6 +168,10 @@ class TrainConfig:
     gp_weight: float | None = option(None, "gradient-penalty weight (wgan-gp default 10)")
     r1_weight: float = option(0.0, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off)")
     r1_every: int = option(1, "R1 on every k-th D update only, weighted k× (lazy)")
+    augment: str = option(
+        "", "DiffAugment of D's inputs, real and fake alike: e.g. translation,cutout,color"
+    )
+    augment_p: float = option(1.0, "probability of each augmentation per sample (0 = off)")
     optimizer: Optimizer | None = option(None, "adam or rmsprop (default: the loss's)")
     lr_g: float | None = option(None, "generator learning rate")
     lr_d: float | None = option(None, "discriminator learning rate")
@@ -224,6 +229,10 @@ class TrainConfig:
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)
         _check_float("r1_weight", self.r1_weight, 0.0)
         _check_int("r1_every", self.r1_every)
+        if not isinstance(self.augment, str):
+            raise OptionTypeError(f"augment must be a comma-separated string, got {self.augment!r}")
+        parse_policy(self.augment)
+        _check_float("augment_p", self.augment_p, 0.0, 1.0)
         if self.optimizer is not None:
             _check_literal("optimizer", self.optimizer, Optimizer)
         _check_float("lr_g", self.lr_g, 0.0, allow_none=True, lo_open=True)

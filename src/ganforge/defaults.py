@@ -42,6 +42,10 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         raise ConfigError(
             f"label smoothing/noise apply to classifier losses, not to loss {cfg.loss!r}"
         )
+    if cfg.augment and info.kind != "image":
+        raise ConfigError(
+            f"--augment transforms images; dataset {cfg.dataset!r} holds {info.kind} data"
+        )
     n_critic = cfg.n_critic if cfg.n_critic is not None else loss.n_critic
     steps = cfg.steps if cfg.epochs is None else steps_for_epochs(cfg, model, n_critic)
     if cfg.batch_size % model.pack:

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganforge.augment import DiffAugment
 from ganforge.config import TrainConfig
 from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_targets, r1_penalty
 
@@ -70,6 +71,8 @@ class Objective:
         self.aux = cfg.model.conditional == "acgan" and cfg.aux_weight > 0
         self.d_updates = 0  # D updates so far; lazy R1 counts them
         self._clip_params = list(D.parameters()) if cfg.clip_value else []
+        # D sees every input, real, fake or interpolated, through the same augmentation.
+        self.augment = DiffAugment(cfg.augment, cfg.augment_p, noise)
 
     # -- forward passes -----------------------------------------------------------------
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -82,6 +85,7 @@ class Objective:
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """D's logits ``(B,)`` in float32 and, with an AC-GAN head in use, its class
         logits ``(B, K)``."""
+        x = self.augment(x)
         with self.autocast():
             if self.aux:
                 logits, classes = self.D.logits_and_classes(x)
@@ -121,7 +125,7 @@ class Objective:
         if class_real is not None:  # D learns the classes from real data only
             terms["aux"] = cfg.aux_weight * F.cross_entropy(class_real.float(), y)
         if cfg.gp_weight:
-            critic = lambda x: self.D(x, y)  # noqa: E731 - the penalty's view of D
+            critic = lambda x: self.D(self.augment(x), y)  # noqa: E731 - the penalty's view of D
             terms["gp"] = cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise)
         if r1:
             terms["r1"] = 0.5 * cfg.r1_weight * cfg.r1_every * r1_penalty(real, d_real)
