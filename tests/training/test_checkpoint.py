@@ -15,6 +15,7 @@ import torch
 from conftest import tiny_config
 from ganforge.api import load_generator
 from ganforge.cli import main
+from ganforge.config import ModelConfig
 from ganforge.training.checkpoint import (
     load_checkpoint,
     load_state_strict,
@@ -49,6 +50,17 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
         ("nonsaturating", 0.9, {}),
         # lazy R1 on every 2nd D update: the resumed run must continue the count (3 is odd)
         ("nonsaturating", 0.0, {"r1_weight": 1.0, "r1_every": 2}),
+        # DiffAugment draws from the run's noise generator: a resume continues its stream
+        (
+            "nonsaturating",
+            0.0,
+            {
+                "dataset": "digits",
+                "model": ModelConfig(arch="dcgan", noise_dim=8, base_width=4),
+                "augment": "translation,cutout,color",
+                "augment_p": 0.5,
+            },
+        ),
     ],
     ids=[
         "nonsaturating",
@@ -59,6 +71,7 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
         "least-squares",
         "nonsaturating-ema",
         "nonsaturating-lazy-r1",
+        "augmented-images",
     ],
 )
 def test_resume_is_bitwise_identical_to_an_uninterrupted_run(

@@ -71,6 +71,7 @@ def restore(tr: Any, state: ckpt.Checkpoint) -> None:
         opt.load_state_dict(
             ckpt.unflatten_optimizer(name, state.tensors, state.meta["optimizers"][name])
         )
+        _match_parameter_layouts(opt)
     torch.set_rng_state(state.tensors["rng/torch"])
     saved_world = int(state.meta.get("world_size", 1))
     if tr.world_size == 1 and saved_world == 1:
@@ -91,3 +92,17 @@ def restore(tr: Any, state: ckpt.Checkpoint) -> None:
             sc.load_state_dict(saved)
     tr.best.score = state.meta.get("best_score")
     tr.best.step = state.meta.get("best_step")
+
+
+def _match_parameter_layouts(opt: torch.optim.Optimizer) -> None:
+    """Give each per-parameter state tensor (Adam's moments) its parameter's memory
+    layout. A checkpoint stores them contiguous; a channels-last convolution's weights are
+    not, and the fused update of a parameter whose moments are laid out differently rounds
+    differently, so a resumed run would drift from the uninterrupted one."""
+    for group in opt.param_groups:
+        for param in group["params"]:
+            for key, value in opt.state.get(param, {}).items():
+                if torch.is_tensor(value) and value.shape == param.shape:
+                    if value.stride() != param.stride():
+                        opt.state[param][key] = torch.empty_like(param).copy_(value)
+
