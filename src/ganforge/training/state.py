@@ -102,7 +102,6 @@ def _match_parameter_layouts(opt: torch.optim.Optimizer) -> None:
     for group in opt.param_groups:
         for param in group["params"]:
             for key, value in opt.state.get(param, {}).items():
-                if torch.is_tensor(value) and value.shape == param.shape:
-                    if value.stride() != param.stride():
-                        opt.state[param][key] = torch.empty_like(param).copy_(value)
-
+                misplaced = torch.is_tensor(value) and value.shape == param.shape
+                if misplaced and value.stride() != param.stride():
+                    opt.state[param][key] = torch.empty_like(param).copy_(value)
