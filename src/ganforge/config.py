@@ -197,6 +197,10 @@ class TrainConfig:
     best_metric: str | None = option(None, "choose the best model by this metric")
     device: Device = option("auto", "auto, cpu or cuda")
     threads: int | None = option(None, "CPU threads (default: 1 for small models)")
+    workers: int | None = option(None, "threads decoding image-folder files (default: up to 4)")
+    image_cache_mb: float = option(
+        2048.0, "memory cap in MiB for keeping a folder's decoded images (0 = decode every batch)"
+    )
     on_nan: OnNaN = option(
         "stop",
         "stop (default) or rollback: reload the last good checkpoint and halve the learning rates",
@@ -259,6 +263,8 @@ class TrainConfig:
         _check_int("eval_samples", self.eval_samples, minimum=2, allow_none=True)
         _check_literal("device", self.device, Device)
         _check_int("threads", self.threads, allow_none=True)
+        _check_int("workers", self.workers, allow_none=True)
+        _check_float("image_cache_mb", self.image_cache_mb, 0.0)
         _check_literal("on_nan", self.on_nan, OnNaN)
         _check_literal("precision", self.precision, Precision)
         _check_literal("noise", self.noise, NoiseKind)

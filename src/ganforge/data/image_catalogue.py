@@ -14,7 +14,7 @@ import numpy as np
 from ganforge.data import mnist
 from ganforge.data.base import DatasetInfo
 from ganforge.data.idx import find_fashion_mnist, find_mnist_format
-from ganforge.data.image_folder import FolderImageDataset, scan_folder
+from ganforge.data.image_folder import CACHE_MB, FolderImageDataset, scan_folder
 from ganforge.data.images import ArrayImageDataset, StackedDataset, resize_images
 from ganforge.data.shapes import ShapesDataset
 from ganforge.errors import ConfigError, DataError
@@ -106,7 +106,12 @@ def folder_dataset(cfg: Any, path: str | None = None) -> FolderImageDataset:
     root = path or getattr(cfg, "data_dir", None)
     if not root:
         raise ConfigError("dataset 'folder' needs the image folder: pass --data-dir DIR")
-    return FolderImageDataset(root, _size(cfg, 64))
+    return FolderImageDataset(
+        root,
+        _size(cfg, 64),
+        workers=getattr(cfg, "workers", None),
+        cache_mb=getattr(cfg, "image_cache_mb", CACHE_MB),
+    )
 
 
 def _looks_mnist_format(path: Path) -> bool:
