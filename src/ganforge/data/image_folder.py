@@ -11,6 +11,7 @@ and resumes exact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -173,7 +174,10 @@ class DecodedImages:
 
 def _warm(ref: Callable[[], DecodedImages | None], stop: threading.Event, chunk: int = 64) -> None:
     """Fill the cache in index order, ``chunk`` images at a time, until it is full, the
-    owner is gone, or an image fails (the batch that needs it reports the error)."""
+    owner is gone, or an image fails (the batch that needs it reports the error). The
+    thread decodes alone, at the lowest scheduling priority where the system allows it,
+    so the fill takes idle CPU time rather than the training step's."""
+    _lower_own_priority()
     start = 0
     while not stop.is_set():
         owner = ref()
@@ -182,13 +186,20 @@ def _warm(ref: Callable[[], DecodedImages | None], stop: threading.Event, chunk:
         idx = np.arange(start, min(start + chunk, owner.count))
         idx = idx[~owner.ready[idx]]
         try:
-            images = owner._decode(idx)
+            images = [owner.load(int(i)) for i in idx]
         except Exception:  # noqa: BLE001 -- left to the batch that asks for the image
             return
         for i, image in zip(idx, images, strict=True):
             owner._store(int(i), image)
         start += chunk
         del owner
+
+
+def _lower_own_priority() -> None:
+    """Nice the calling thread to 19 (Linux schedules threads by their own nice value);
+    elsewhere, or without permission, leave it as it is."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class FolderImageDataset(ImageDataset):
