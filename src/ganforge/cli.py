@@ -1,4 +1,4 @@
-"""Command line: ``ganforge train | sample | evaluate | plot | list``.
+"""Command line: ``ganforge train | sample | evaluate | plot | list | report``.
 
 Thin by design: parse, call the library, print. A user's mistake (a
 :class:`~ganforge.errors.GanforgeError`, a missing file) is one line on stderr and exit
@@ -86,7 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="rebuild a run's plots from its files")
     p.add_argument("run", metavar="RUN")
     sub.add_parser("list", help="list datasets, losses, presets and metrics")
+    _add_report(sub.add_parser("report", help="write a run's HTML report, or compare runs"))
     return parser
+
+
+def _add_report(r: argparse.ArgumentParser) -> None:
+    r.add_argument("runs", metavar="RUN", nargs="+", help="one run, or several to compare")
+    r.add_argument(
+        "--out", help="output file (default RUN/report.html; ./report.html for several runs)"
+    )
+    r.add_argument(
+        "--format", dest="fmt", default="html", help="html (one self-contained file) or md"
+    )
+    r.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="evaluate each run's latest checkpoint first (rewrites its metrics.json)",
+    )
 
 
 def _add_train(t: argparse.ArgumentParser) -> None:
@@ -428,7 +444,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ganforge.report import write_report
+
+    print(f"wrote {write_report(args.runs, args.out, args.fmt, args.evaluate)}", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {
+    "report": cmd_report,
     "train": cmd_train,
     "sample": cmd_sample,
     "evaluate": cmd_evaluate,
