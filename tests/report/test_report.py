@@ -1,13 +1,18 @@
 """Reports are built from a run's files: a toy run's and an image run's page hold the
 metrics beside their floors, the header's recorded facts, the curves and the samples as
 embedded images; a comparison marks the better run by each metric's direction; Markdown
-writes its images beside it; bad input is one line and exit 2; nothing is re-evaluated."""
+writes its images beside it; bad input is one line and exit 2; nothing is re-evaluated.
+A real browser (headless Chromium, when installed) renders the toy, image and comparison
+pages with no network request, no console message and every image decoded."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import shutil
+import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -310,3 +315,75 @@ def test_a_figure_that_fails_becomes_a_note_not_a_lost_report(ring, tmp_path, mo
     assert "the curves could not be drawn (OSError: backend exploded)" in text
     assert "the lowdim samples could not be drawn (OSError: backend exploded)" in text
     _assert_metric_rows(Page(text), _metrics(ring))
+
+
+# -- a real browser ------------------------------------------------------------------------
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
+#: logs how many images the page holds and how many failed to decode, once loaded
+PROBE = (
+    "<script>window.addEventListener('load', () => { const i = [...document.images]; "
+    "console.log('IMAGES ' + i.length + ' BROKEN ' + "
+    "i.filter(x => !x.complete || x.naturalWidth === 0).length); });</script>"
+)
+
+
+def _browser() -> str:
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no headless browser: install Debian's chromium (.ci/run does) to run this test")
+
+
+def _render(page: Path, tmp_path: Path, height: int = 2400) -> tuple[list[str], list[str], Path]:
+    """Load a copy of ``page`` (plus :data:`PROBE`) in headless Chromium with every host
+    unresolvable; return its console messages, the URLs the page requested over the
+    network (from the net log, without the browser's own background requests) and the
+    screenshot."""
+    probed = tmp_path / f"{page.stem}-probe.html"
+    probed.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    shot, netlog = tmp_path / f"{page.stem}.png", tmp_path / f"{page.stem}-net.json"
+    args = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+            "--host-resolver-rules=MAP * ~NOTFOUND", f"--log-net-log={netlog}",
+            f"--window-size=1280,{height}", f"--screenshot={shot}", probed.as_uri()]  # fmt: skip
+    env = dict(os.environ, HOME=str(tmp_path))  # a fresh profile, nothing remembered
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert shot.is_file(), done.stderr[-2000:]
+    console = re.findall(r"CONSOLE[^\]]*\] (.*)", done.stderr)
+    events = json.loads(netlog.read_text())["events"]
+    from_page = {
+        e["params"]["url"]
+        for e in events
+        if str(e.get("params", {}).get("network_isolation_key", "")).startswith("file://")
+    }
+    return console, sorted(from_page), shot
+
+
+def _assert_renders(page: Path, tmp_path: Path, images: int) -> Path:
+    console, requests, shot = _render(page, tmp_path)
+    assert requests == [], requests
+    assert len(console) == 1 and console[0].startswith(f'"IMAGES {images} BROKEN 0"'), console
+    with Image.open(shot) as im:
+        pixels = np.asarray(im.convert("L"), dtype=float)
+    assert pixels.std() > 20 and (pixels < 128).mean() > 0.01, "the screenshot is blank"
+    return shot
+
+
+def test_the_browser_check_catches_requests_console_errors_and_broken_images(tmp_path):
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!DOCTYPE html><html><body><img src="http://example.org/x.png">'
+        '<img src="data:image/png;base64,AAAA"><script>console.error("boom")</script></body></html>'
+    )
+    console, requests, _ = _render(bad, tmp_path, height=400)
+    assert requests == ["http://example.org/x.png"]
+    assert console[0].startswith('"boom"') and console[1].startswith('"IMAGES 2 BROKEN 2"')
+
+
+def test_reports_render_in_a_browser_offline_without_errors(ring, image_run, tmp_path) -> None:
+    _assert_renders(ring / "report.html", tmp_path, images=3)
+    _assert_renders(image_run / "report.html", tmp_path, images=4)
+    compare = write_report([ring, image_run], tmp_path / "compare.html")
+    _assert_renders(compare, tmp_path, images=1 + 2 + 3)
