@@ -1,4 +1,4 @@
-"""Command line: ``ganforge train | sample | evaluate | plot | list | report``.
+"""Command line: ``ganforge train | sample | evaluate | plot | list | report | export``.
 
 Thin by design: parse, call the library, print. A user's mistake (a
 :class:`~ganforge.errors.GanforgeError`, a missing file) is one line on stderr and exit
@@ -87,7 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN")
     sub.add_parser("list", help="list datasets, losses, presets and metrics")
     _add_report(sub.add_parser("report", help="write a run's HTML report, or compare runs"))
+    _add_export(sub.add_parser("export", help="export a run's generator for use elsewhere"))
     return parser
+
+
+def _add_export(x: argparse.ArgumentParser) -> None:
+    x.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    x.add_argument("--format", dest="fmt", required=True, help="torchscript, onnx or safetensors")
+    x.add_argument("--out", required=True, help="output file (a FILE.json sidecar is written too)")
+    x.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    x.add_argument("--no-ema", action="store_true", help="the raw, not the EMA, generator")
 
 
 def _add_report(r: argparse.ArgumentParser) -> None:
@@ -451,7 +460,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganforge.export import export_generator
+
+    out, side = export_generator(args.source, args.fmt, args.out, not args.no_ema, args.checkpoint)
+    print(f"wrote {out} and {side}", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {
+    "export": cmd_export,
     "report": cmd_report,
     "train": cmd_train,
     "sample": cmd_sample,
