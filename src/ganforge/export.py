@@ -20,6 +20,7 @@ ONNX needs the optional extra ``pip install 'ganforge[onnx]'``.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,6 @@ def _wrapped(loaded: Any) -> nn.Module:
 
 
 def _torchscript(loaded: Any, tmp: Path) -> None:
-    import warnings
-
     with torch.no_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", "`torch.jit", DeprecationWarning)  # still supported
         traced = torch.jit.trace(_wrapped(loaded), _example(loaded), check_trace=False)
@@ -139,7 +138,9 @@ def _onnx(loaded: Any, tmp: Path) -> None:
         ) from None
     names = ["z", "y"][: len(_example(loaded))]
     axes = {name: {0: "n"} for name in [*names, "x"]}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript-based exporter: the newer one needs onnxscript besides onnx
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
         torch.onnx.export(
             _wrapped(loaded),
             _example(loaded),
