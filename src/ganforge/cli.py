@@ -148,6 +148,20 @@ def _add_sample(s: argparse.ArgumentParser) -> None:
     _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
+    _add_walks(s)
+
+
+def _add_walks(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--interpolate",
+        type=int,
+        metavar="K",
+        help="a looping latent walk through K random latents (slerp): a .gif for images, "
+        "else the path's samples",
+    )
+    s.add_argument(
+        "--seeds", help="one sample per seed, e.g. 0-63 or 1,5,9 (cell s = --n 1 --seed s)"
+    )
 
 
 def _add_evaluate(e: argparse.ArgumentParser) -> None:
@@ -283,6 +297,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganforge.api import load_generator
     from ganforge.io import atomic_path
 
+    if args.interpolate is not None or args.seeds is not None:
+        return cmd_walk(args)
     if args.n < 1:
         raise ConfigError(f"--n must be a positive integer, got {args.n}")
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
@@ -304,6 +320,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         else:
             _write_csv(tmp, samples, loaded.decoder.columns)
     print(f"wrote {args.n} samples of shape {tuple(samples.shape[1:])} to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_walk(args: argparse.Namespace) -> int:
+    """``sample --interpolate K`` (a latent walk) or ``sample --seeds 0-63`` (a grid)."""
+    from ganforge.api import load_generator
+    from ganforge.walks import parse_seeds, seed_samples, write_array, write_walk
+
+    if args.interpolate is not None and args.seeds is not None:
+        raise ConfigError("give --interpolate or --seeds, not both")
+    if args.interpolate is not None and args.interpolate < 2:
+        raise ConfigError(f"--interpolate needs at least 2 latents, got {args.interpolate}")
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else []
+    loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    if args.interpolate is not None:
+        done = write_walk(loaded, args.interpolate, args.out, args.seed, args.label)
+    else:
+        samples = seed_samples(loaded, seeds, args.label, args.truncation)
+        done = write_array(samples, args.out, loaded)
+    print(f"wrote {done}", file=sys.stderr)
     return 0
 
 
