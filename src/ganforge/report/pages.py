@@ -39,7 +39,8 @@ def _trained_steps(run: RunFiles) -> str:
 
 def _model(run: RunFiles) -> str:
     model = run.config.get("model") or {}
-    parts = [str(run.config.get("preset", "?")), f"{model.get('arch', '?')}"]
+    preset, arch = str(run.config.get("preset", "?")), str(model.get("arch", "?"))
+    parts = [preset] if preset == arch else [preset, arch]
     if model.get("noise_dim"):
         parts.append(f"noise {model['noise_dim']}-d {run.config.get('noise', 'gaussian')}")
     counts = next((c.parameters for c in run.checkpoints.values() if c.parameters), {})
