@@ -129,6 +129,11 @@ def _add_train(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    t.add_argument(
+        "--log",
+        choices=["tensorboard"],
+        help="also write TensorBoard event files to RUN/tb/ (needs ganforge[tensorboard])",
+    )
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -240,6 +245,10 @@ def _train(args: argparse.Namespace) -> int:
             print(cfg.to_json())
             return 0
         trainer = Trainer(cfg, progress=not args.quiet, log=log)
+    if args.log:  # refused before training when TensorBoard is missing
+        from ganforge.report.tensorboard_log import require_tensorboard
+
+        require_tensorboard()
     try:
         result = trainer.fit()
         if not trainer.is_main:
@@ -252,10 +261,14 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     if not args.quiet:
         print(_summary(result.metrics, result.run_dir))
+    if args.log:
+        from ganforge.report.tensorboard_log import write_tensorboard
+
+        log(f"TensorBoard: tensorboard --logdir {write_tensorboard(result.run_dir)}")
     return 0
 
 
-RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command", "debug"}
+RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command", "debug", "log"}
 
 
 def _check_resume_flags(args: argparse.Namespace) -> None:
