@@ -15,8 +15,11 @@ one call and no edit of the report's core::
 
     register_sample_section("sequence", sequence_section)
 
-A builder reads only the run's files; an exception inside it becomes a note in the
-report instead of a failed report. Kinds without a builder get a note naming the kind.
+Register it where the kind registers its dataset or evaluator (a module that
+:mod:`ganforge.data` or :mod:`ganforge.evaluation` imports), so that ``ganforge report``
+in a fresh process sees it. A builder reads only the run's files; an exception inside it
+becomes a note in the report instead of a failed report. Kinds without a builder get a
+note naming the kind.
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ def register_sample_section(kind: str, builder: SectionBuilder) -> SectionBuilde
 def sample_section(run: RunFiles) -> Section:
     """The samples section of ``run`` by its data kind (a note when none is registered
     or the builder fails)."""
+    import ganforge.data  # noqa: F401 - the data kinds' modules register their sections
+    import ganforge.evaluation  # noqa: F401 - (on import), as they register evaluators
+
     kind = run.kind
     if kind not in SAMPLE_SECTIONS:
         return Section(
