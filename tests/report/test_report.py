@@ -190,6 +190,31 @@ def test_markdown_report_writes_its_images_beside_it(ring: Path, image_run: Path
     assert "<img" not in text and "data:" not in text
 
 
+def _table_csv(folder: Path) -> str:
+    rng = np.random.default_rng(0)
+    data = np.column_stack(
+        [rng.normal(5, 1, 200), rng.exponential(9.0, 200), rng.uniform(size=200)]
+    )
+    path = folder / "table.csv"
+    path.write_text("a,b,c\n" + "\n".join(",".join(f"{v:.8g}" for v in r) for r in data) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("dataset", ["gaussian1d", "table"])
+def test_1d_and_table_runs_show_their_samples(dataset: str, tmp_path: Path) -> None:
+    """1-D: histograms with D's curve; a 3-column table: one histogram pair per column."""
+    name = _table_csv(tmp_path) if dataset == "table" else dataset
+    cfg = tiny_config(dataset=name, out=str(tmp_path / "run"), steps=4, sample_every=2)
+    ganforge.train(cfg)
+    text = (tmp_path / "run" / "report.html").read_text()
+    page = assert_self_contained(text)
+    _assert_metric_rows(page, _metrics(tmp_path / "run"))
+    with_d = " over D&#39;s output" if dataset == "gaussian1d" else ""
+    assert f"real and generated samples at step 4{with_d}</figcaption>" in text
+    # a progress strip is drawn for 1-D and 2-D data only
+    assert len(page.images()) == (3 if dataset == "gaussian1d" else 2)
+
+
 def test_a_run_without_metrics_says_not_evaluated(ring: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(ring, run)
