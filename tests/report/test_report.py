@@ -130,7 +130,8 @@ def test_a_report_never_evaluates_and_takes_under_5_s(ring: Path, monkeypatch) -
     start, cpu = time.perf_counter(), time.process_time()
     write_report(ring, ring / "again.html")
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    assert wall < 5.0, f"report took {wall:.1f} s wall ({cpu:.1f} s CPU)"
+    # CPU time: what the report costs, whatever else shares the machine (about 1 s here)
+    assert cpu < 5.0 and wall < 30.0, f"report took {cpu:.1f} s CPU ({wall:.1f} s wall)"
 
 
 def test_evaluate_flag_rewrites_the_metrics(ring: Path, tmp_path: Path) -> None:
