@@ -10,6 +10,7 @@ data's positions.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import warnings
@@ -135,12 +136,13 @@ def test_progress_gif_frames_are_the_snapshot_grids(image_run: Path) -> None:
 
 
 def _capture(action) -> list[matplotlib.figure.Figure]:
-    """Run ``action()`` and return every matplotlib figure it saved, in order."""
+    """Run ``action()`` and return every matplotlib figure it saved to a file, in order."""
     figures: list[matplotlib.figure.Figure] = []
     original = matplotlib.figure.Figure.savefig
 
     def spy(self, *args, **kwargs):
-        figures.append(self)
+        if not (args and isinstance(args[0], io.BytesIO)):  # the report's, drawn in memory
+            figures.append(self)
         return original(self, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:

@@ -1,4 +1,4 @@
-"""Command line: ``ganforge train | sample | evaluate | plot | list``.
+"""Command line: ``ganforge train | sample | evaluate | plot | list | report | export``.
 
 Thin by design: parse, call the library, print. A user's mistake (a
 :class:`~ganforge.errors.GanforgeError`, a missing file) is one line on stderr and exit
@@ -86,7 +86,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="rebuild a run's plots from its files")
     p.add_argument("run", metavar="RUN")
     sub.add_parser("list", help="list datasets, losses, presets and metrics")
+    _add_report(sub.add_parser("report", help="write a run's HTML report, or compare runs"))
+    _add_export(sub.add_parser("export", help="export a run's generator for use elsewhere"))
     return parser
+
+
+def _add_export(x: argparse.ArgumentParser) -> None:
+    x.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    x.add_argument("--format", dest="fmt", required=True, help="torchscript, onnx or safetensors")
+    x.add_argument("--out", required=True, help="output file (a FILE.json sidecar is written too)")
+    x.add_argument("--checkpoint", choices=["latest", "best"], default="latest")
+    x.add_argument("--no-ema", action="store_true", help="the raw, not the EMA, generator")
+
+
+def _add_report(r: argparse.ArgumentParser) -> None:
+    r.add_argument("runs", metavar="RUN", nargs="+", help="one run, or several to compare")
+    r.add_argument(
+        "--out", help="output file (default RUN/report.html; ./report.html for several runs)"
+    )
+    r.add_argument(
+        "--format", dest="fmt", default="html", help="html (one self-contained file) or md"
+    )
+    r.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="evaluate each run's latest checkpoint first (rewrites its metrics.json)",
+    )
 
 
 def _add_train(t: argparse.ArgumentParser) -> None:
@@ -104,6 +129,11 @@ def _add_train(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    t.add_argument(
+        "--log",
+        choices=["tensorboard"],
+        help="also write TensorBoard event files to RUN/tb/ (needs ganforge[tensorboard])",
+    )
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -123,6 +153,20 @@ def _add_sample(s: argparse.ArgumentParser) -> None:
     _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
+    _add_walks(s)
+
+
+def _add_walks(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--interpolate",
+        type=int,
+        metavar="K",
+        help="a looping latent walk through K random latents (slerp): a .gif for images, "
+        "else the path's samples",
+    )
+    s.add_argument(
+        "--seeds", help="one sample per seed, e.g. 0-63 or 1,5,9 (cell s = --n 1 --seed s)"
+    )
 
 
 def _add_evaluate(e: argparse.ArgumentParser) -> None:
@@ -201,6 +245,10 @@ def _train(args: argparse.Namespace) -> int:
             print(cfg.to_json())
             return 0
         trainer = Trainer(cfg, progress=not args.quiet, log=log)
+    if args.log:  # refused before training when TensorBoard is missing
+        from ganforge.report.tensorboard_log import require_tensorboard
+
+        require_tensorboard()
     try:
         result = trainer.fit()
         if not trainer.is_main:
@@ -213,10 +261,14 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     if not args.quiet:
         print(_summary(result.metrics, result.run_dir))
+    if args.log:
+        from ganforge.report.tensorboard_log import write_tensorboard
+
+        log(f"TensorBoard: tensorboard --logdir {write_tensorboard(result.run_dir)}")
     return 0
 
 
-RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command", "debug"}
+RESUME_FLAGS = {"resume", "steps", "quiet", "dry_run", "command", "debug", "log"}
 
 
 def _check_resume_flags(args: argparse.Namespace) -> None:
@@ -258,6 +310,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganforge.api import load_generator
     from ganforge.io import atomic_path
 
+    if args.interpolate is not None or args.seeds is not None:
+        return cmd_walk(args)
     if args.n < 1:
         raise ConfigError(f"--n must be a positive integer, got {args.n}")
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
@@ -279,6 +333,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         else:
             _write_csv(tmp, samples, loaded.decoder.columns)
     print(f"wrote {args.n} samples of shape {tuple(samples.shape[1:])} to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_walk(args: argparse.Namespace) -> int:
+    """``sample --interpolate K`` (a latent walk) or ``sample --seeds 0-63`` (a grid)."""
+    from ganforge.api import load_generator
+    from ganforge.walks import parse_seeds, seed_samples, write_array, write_walk
+
+    if args.interpolate is not None and args.seeds is not None:
+        raise ConfigError("give --interpolate or --seeds, not both")
+    if args.interpolate is not None and args.interpolate < 2:
+        raise ConfigError(f"--interpolate needs at least 2 latents, got {args.interpolate}")
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else []
+    loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    if args.interpolate is not None:
+        done = write_walk(loaded, args.interpolate, args.out, args.seed, args.label)
+    else:
+        samples = seed_samples(loaded, seeds, args.label, args.truncation)
+        done = write_array(samples, args.out, loaded)
+    print(f"wrote {done}", file=sys.stderr)
     return 0
 
 
@@ -428,7 +502,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ganforge.report import write_report
+
+    print(f"wrote {write_report(args.runs, args.out, args.fmt, args.evaluate)}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganforge.export import export_generator
+
+    out, side = export_generator(args.source, args.fmt, args.out, not args.no_ema, args.checkpoint)
+    print(f"wrote {out} and {side}", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {
+    "export": cmd_export,
+    "report": cmd_report,
     "train": cmd_train,
     "sample": cmd_sample,
     "evaluate": cmd_evaluate,

@@ -154,11 +154,32 @@ def save_gif(
     """An animated GIF of captioned ``(caption, HxWxC uint8)`` frames (last frame held)."""
     if not frames:
         raise ValueError("no frames to animate")
+    path = Path(path)
+    data = gif_bytes(frames, duration_ms)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def gif_bytes(frames: list[tuple[str, np.ndarray]], duration_ms: int = 500) -> bytes:
+    """The bytes of :func:`save_gif`'s animation (for pages that embed it)."""
+    import io
+
+    if not frames:
+        raise ValueError("no frames to animate")
     images = [_caption(f, c) for c, f in frames]
     durations = [duration_ms] * (len(images) - 1) + [duration_ms * 4]
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        images[0].save(
-            tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
-        )
-    return path
+    buf = io.BytesIO()
+    images[0].save(
+        buf, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+    )
+    return buf.getvalue()
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    """An ``(H, W, C)`` uint8 array (C 1 or 3) as PNG bytes."""
+    import io
+
+    buf = io.BytesIO()
+    _pil(array).save(buf, format="PNG")
+    return buf.getvalue()

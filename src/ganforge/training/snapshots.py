@@ -107,3 +107,12 @@ def plot_run_safely(run: Path, log: Callable[[str], None] | None) -> None:
             log(f"warning: {message}")
         else:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+
+def finish_pictures(run: Path, log: Callable[[str], None] | None) -> None:
+    """The end-of-run pictures: the plots, then ``report.html`` built from the run's
+    files. Either may fail (reported in one line) without failing the run."""
+    from ganforge.report import write_report_safely
+
+    plot_run_safely(run, log)
+    write_report_safely(run, log)

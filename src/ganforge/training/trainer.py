@@ -34,8 +34,9 @@ from ganforge.training import updates as upd
 from ganforge.training.guards import TrainingDiverged, TrainingInterrupted  # noqa: F401
 from ganforge.training.history import STAT_NAMES
 from ganforge.training.lock import RunLock
+from ganforge.training.runinfo import session
 from ganforge.training.sampling import default_labels, generate, pick_device
-from ganforge.training.snapshots import Snapshots, plot_run_safely
+from ganforge.training.snapshots import Snapshots, finish_pictures
 
 
 @dataclass
@@ -223,7 +224,8 @@ class Trainer:
                 if not (run / "samples" / "real.npz").exists():
                     self.snapshots.take(run, self.sampling_generator, self.D, self.step)
             self.log(history.describe_run(run, cfg, self.G, self.D, self.device))
-            self._loop()
+            with session(self):  # wall and CPU time of the loop, in run.json
+                self._loop()
             metrics: dict[str, Any] = {}
             if self.is_main:
                 if self.best.step is None:  # no best rule applied: the final model is best
@@ -240,7 +242,7 @@ class Trainer:
         return str(path)
 
     def _plots(self) -> None:
-        plot_run_safely(self.run_dir, self._log)
+        finish_pictures(self.run_dir, self._log)
 
     def _loop(self) -> None:
         cfg, run = self.cfg, self.run_dir

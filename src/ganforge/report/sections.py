@@ -1,0 +1,202 @@
+"""The report's samples section, one builder per data kind (a registry).
+
+A builder takes the run's files (:class:`~ganforge.report.runfiles.RunFiles`) and
+returns a :class:`Section` of pictures (PNG/GIF bytes), text panels and small tables; the
+HTML and Markdown templates render any section, so a new data kind adds its view with
+one call and no edit of the report's core::
+
+    from ganforge.report import Section, TextPanel, register_sample_section
+
+    def sequence_section(run):  # run: RunFiles
+        steps = run.snapshots()
+        snap = run.snapshot(steps[-1][1])            # samples/step_N.npz
+        return Section("Samples", texts=[TextPanel(f"step {steps[-1][0]}",
+                                                   [str(s) for s in snap["text"][:20]])])
+
+    register_sample_section("sequence", sequence_section)
+
+Register it where the kind registers its dataset or evaluator (a module that
+:mod:`ganforge.data` or :mod:`ganforge.evaluation` imports), so that ``ganforge report``
+in a fresh process sees it. A builder reads only the run's files; an exception inside it
+becomes a note in the report instead of a failed report. Kinds without a builder get a
+note naming the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ganforge.registry import Registry
+from ganforge.report.figures import Picture, equilibrium, new_figure, png_bytes
+from ganforge.report.runfiles import RunFiles
+
+GIF_FRAMES = 12  # snapshots in the image progress animation, evenly spaced
+PROGRESS_PANELS = 6
+
+
+@dataclass
+class TextPanel:
+    """A titled block of text lines (e.g. generated sequences), shown preformatted."""
+
+    title: str
+    lines: list[str]
+
+
+@dataclass
+class Table:
+    """A small table: a caption, column names and rows of already formatted cells."""
+
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    """What the report shows of a run's samples."""
+
+    title: str = "Samples"
+    pictures: list[Picture] = field(default_factory=list)
+    texts: list[TextPanel] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+SectionBuilder = Callable[[RunFiles], Section]
+SAMPLE_SECTIONS: Registry[Callable] = Registry("report section", Callable)
+
+
+def register_sample_section(kind: str, builder: SectionBuilder) -> SectionBuilder:
+    """Register ``builder(run) -> Section`` as the samples section of data ``kind``."""
+    return SAMPLE_SECTIONS.register(kind, builder)
+
+
+def sample_section(run: RunFiles) -> Section:
+    """The samples section of ``run`` by its data kind (a note when none is registered
+    or the builder fails)."""
+    import ganforge.data  # noqa: F401 - the data kinds' modules register their sections
+    import ganforge.evaluation  # noqa: F401 - (on import), as they register evaluators
+
+    kind = run.kind
+    if kind not in SAMPLE_SECTIONS:
+        return Section(
+            notes=[
+                f"no sample view for data kind {kind!r}; the samples are in {run.path / 'samples'}"
+            ]
+        )
+    try:
+        return SAMPLE_SECTIONS.get(kind)(run)
+    except Exception as exc:  # noqa: BLE001 - one broken view never loses the report
+        return Section(
+            notes=[f"the {kind} samples could not be drawn ({type(exc).__name__}: {exc})"]
+        )
+
+
+# -- low-dimensional data: scatter with D's contour, histogram with D's curve -------------
+
+
+def _lowdim_figure(real: np.ndarray, snap: dict, eq: float | None, title: str) -> bytes:
+    from ganforge.plots import _draw_lowdim, _draw_marginals
+
+    dim = real.reshape(len(real), -1).shape[1]
+    if dim <= 2:
+        fig = new_figure(5.5, 4.5)
+        ax = fig.subplots()
+        _draw_lowdim(ax, real, snap, eq)
+        ax.set_title(title)
+    else:
+        fig = new_figure(12, 2.6 * int(np.ceil(min(dim, 16) / 4)))
+        _draw_marginals(fig, real, snap["fake"])
+        fig.suptitle(title)
+    return png_bytes(fig)
+
+
+def _progress_figure(real: np.ndarray, loaded: list[tuple[int, dict]], eq: float | None) -> bytes:
+    from ganforge.plots import _draw_lowdim
+
+    idx = np.linspace(0, len(loaded) - 1, min(len(loaded), PROGRESS_PANELS)).astype(int)
+    fig = new_figure(3.2 * len(idx), 3.1)
+    axes = np.atleast_1d(fig.subplots(1, len(idx)))
+    for ax, i in zip(axes, idx, strict=True):
+        step, snap = loaded[i]
+        _draw_lowdim(ax, real, {k: v for k, v in snap.items() if not k.startswith("grid")}, eq)
+        ax.set_title(f"step {step}", fontsize=9)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    return png_bytes(fig)
+
+
+def lowdim_section(run: RunFiles) -> Section:
+    """2-D: real and generated samples over D's output contour; 1-D: histograms with D's
+    curve; more dimensions: per-column histograms. Plus the progress across snapshots."""
+    real, snaps = run.real(), run.snapshots()
+    if real is None or not snaps:
+        return Section(notes=["no sample snapshots in samples/ (sample_every was 0?)"])
+    eq = equilibrium(run.config)
+    step, path = snaps[-1]
+    snap = run.snapshot(path)
+    with_d = " over D's output" if "grid_d" in snap else ""
+    pictures = [
+        Picture(
+            _lowdim_figure(real, snap, eq, f"step {step}"),
+            f"real and generated samples at step {step}{with_d}",
+            stem="samples",
+        )
+    ]
+    dim = real.reshape(len(real), -1).shape[1]
+    if dim <= 2 and len(snaps) > 1:
+        idx = np.linspace(0, len(snaps) - 1, min(len(snaps), PROGRESS_PANELS)).astype(int)
+        loaded = [(snaps[i][0], run.snapshot(snaps[i][1])) for i in idx]
+        pictures.append(
+            Picture(_progress_figure(real, loaded, eq), "progress over training", stem="progress")
+        )
+    return Section(pictures=pictures)
+
+
+# -- images: the last grid, the real grid, the progress animation --------------------------
+
+
+def image_section(run: RunFiles) -> Section:
+    """The last snapshot's grid beside a real grid, and the progress animation (GIF)."""
+    from ganforge.grids import gif_bytes, png_bytes, preview_grid
+    from ganforge.plots import GRID_SAMPLES
+
+    snaps, real = run.snapshots(), run.real()
+    pictures = []
+    if snaps:
+        step, path = snaps[-1]
+        fake = run.snapshot(path)["fake"][:GRID_SAMPLES]
+        pictures.append(
+            Picture(
+                png_bytes(preview_grid(fake)),
+                f"generated at step {step} (fixed noise)",
+                stem="samples",
+            )
+        )
+    if real is not None:
+        pictures.append(
+            Picture(png_bytes(preview_grid(real[:GRID_SAMPLES])), "real images", stem="real")
+        )
+    if len(snaps) > 1:
+        idx = np.linspace(0, len(snaps) - 1, min(len(snaps), GIF_FRAMES)).astype(int)
+        frames = [
+            (f"step {snaps[i][0]}", preview_grid(run.snapshot(snaps[i][1])["fake"][:GRID_SAMPLES]))
+            for i in idx
+        ]
+        pictures.append(
+            Picture(
+                gif_bytes(frames),
+                "progress over training (same noise)",
+                mime="image/gif",
+                stem="progress",
+            )
+        )
+    notes = [] if snaps else ["no sample snapshots in samples/ (sample_every was 0?)"]
+    return Section(pictures=pictures, notes=notes)
+
+
+register_sample_section("lowdim", lowdim_section)
+register_sample_section("image", image_section)
