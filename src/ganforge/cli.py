@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
             "evaluate", help="evaluate a run, checkpoint or image set; write metrics.json"
         )
     )
+    i = sub.add_parser("inspect", help="print the column spec inferred for a CSV table (YAML)")
+    i.add_argument("table", metavar="FILE.csv")
+    i.add_argument("--columns", help="a column spec to apply before printing")
     p = sub.add_parser("plot", help="rebuild a run's plots from its files")
     p.add_argument("run", metavar="RUN")
     sub.add_parser("list", help="list datasets, losses, presets and metrics")
@@ -397,6 +400,16 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     return metrics
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print the table's column spec as YAML (a user edits it and passes ``--columns``)."""
+    from ganforge.data.table import infer_spec, load_spec, read_csv_table, spec_to_yaml
+
+    raw = read_csv_table(args.table)
+    specs = load_spec(args.columns, raw) if args.columns else infer_spec(raw)
+    print(spec_to_yaml(specs, raw), end="")
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     from ganforge.plots import plot_run
 
@@ -434,6 +447,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "plot": cmd_plot,
     "list": cmd_list,
+    "inspect": cmd_inspect,
 }
 
 

@@ -148,6 +148,11 @@ class TrainConfig:
 
     dataset: str = option("ring8", "dataset name (see `ganforge list`) or a .csv/.npy path")
     data_dir: str | None = option(None, "folder holding the dataset's files")
+    columns: str | None = option(
+        None,
+        "tables: a column spec YAML (types, bounds, rounding; `ganforge inspect FILE.csv` "
+        "prints one to edit); reads the CSV as a mixed-type table",
+    )
     image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
     preset: str | None = option(None, "model preset (default: the dataset's)")
     model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
