@@ -98,8 +98,7 @@ def test_spec_file_overrides_and_inspect_output_reads_back(tmp_path: Path) -> No
     spec_file.write_text(spec_to_yaml(infer_spec(raw), raw))
     assert load_spec(spec_file, raw) == infer_spec(raw)  # the printed spec is the spec
     spec_file.write_text(
-        "columns:\n  age: {type: continuous, min: 0, max: 120, decimals: 1}\n"
-        "  children: integer\n"
+        "columns:\n  age: {type: continuous, min: 0, max: 120, decimals: 1}\n  children: integer\n"
     )
     specs = {s.name: s for s in load_spec(spec_file, raw)}
     assert (specs["age"].type, specs["age"].min, specs["age"].max) == ("continuous", 0, 120)
@@ -154,7 +153,7 @@ def test_rows_round_trip_through_model_space(tmp_path: Path) -> None:
     data = TableData(path)
     rows = data.rows(data.train_native)
     back = data.rows(data.decode(data.encode(data.train_native)))
-    same = np.mean([a == b for a, b in zip(rows, back)])
+    same = np.mean([a == b for a, b in zip(rows, back, strict=True)])
     assert same >= 0.99, same  # alpha is clipped at 0.99: values beyond 3.96 sd may move
     original = list(csv.reader(path.open()))[1:]
     assert {tuple(r) for r in rows} <= {tuple(r) for r in original}

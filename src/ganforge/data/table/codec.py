@@ -63,14 +63,16 @@ class TableCodec:
         return cls(
             [
                 fit_transform(s, cells, seed, more)
-                for s, cells, more in zip(specs, table.cells, extra)
+                for s, cells, more in zip(specs, table.cells, extra, strict=True)
             ]
         )
 
     # -- native values ---------------------------------------------------------------------
     def native(self, table: RawTable) -> np.ndarray:
         """The file's cells as native values ``(N, C)`` float64."""
-        return np.stack([t.native(cells) for t, cells in zip(self.transforms, table.cells)], 1)
+        return np.stack(
+            [t.native(cells) for t, cells in zip(self.transforms, table.cells, strict=True)], 1
+        )
 
     def encode(self, native: np.ndarray, seed: int = 0) -> np.ndarray:
         """Native ``(N, C)`` -> model space rows ``(N, row_dim)`` (modes sampled with
@@ -171,9 +173,7 @@ class TableCodec:
 
         return {
             "version": CODEC_VERSION,
-            "columns": [
-                {"spec": asdict(t.spec), "state": t.state()} for t in self.transforms
-            ],
+            "columns": [{"spec": asdict(t.spec), "state": t.state()} for t in self.transforms],
         }
 
     @classmethod

@@ -73,9 +73,7 @@ class _TableBase(Dataset):
 class TableData(_TableBase):
     """Rows of a mixed-type CSV file (see the module docstring)."""
 
-    def __init__(
-        self, path: str | Path, spec: str | Path | None = None, seed: int = 0
-    ) -> None:
+    def __init__(self, path: str | Path, spec: str | Path | None = None, seed: int = 0) -> None:
         raw = read_csv_table(path)
         specs = load_spec(spec, raw) if spec is not None else infer_spec(raw)
         train_idx, held_idx = holdout_split(raw.n_rows)

@@ -219,7 +219,9 @@ def infer_column(name: str, cells: list[str]) -> ColumnSpec:
 def infer_spec(table: RawTable) -> list[ColumnSpec]:
     """One :class:`ColumnSpec` per column of ``table``, inferred from its cells."""
     try:
-        return [infer_column(name, cells) for name, cells in zip(table.header, table.cells)]
+        return [
+            infer_column(name, cells) for name, cells in zip(table.header, table.cells, strict=True)
+        ]
     except DataError as exc:
         raise DataError(f"{table.path}: {exc}") from None
 
