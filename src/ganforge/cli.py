@@ -126,10 +126,27 @@ def _add_sample(s: argparse.ArgumentParser) -> None:
     _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
+    s.add_argument(
+        "--where",
+        action="append",
+        metavar="COLUMN=VALUE",
+        help="tables: rows holding this value of a categorical column (repeatable)",
+    )
 
 
 def _add_evaluate(e: argparse.ArgumentParser) -> None:
     e.add_argument("source", metavar="RUN_OR_CHECKPOINT_OR_IMAGES")
+    e.add_argument(
+        "synthetic",
+        nargs="?",
+        metavar="SYNTHETIC.csv",
+        help="tables: `evaluate REAL.csv SYNTHETIC.csv` compares any two CSV files",
+    )
+    e.add_argument("--target", help="tables: column for the ML-efficacy model")
+    e.add_argument(
+        "--holdout", help="tables: real rows the generator never saw (a CSV, same header)"
+    )
+    e.add_argument("--columns", help="tables: column spec YAML for REAL.csv")
     e.add_argument("--n", type=int, default=None, help="generated samples (default: dataset's)")
     _add_common(e)
     e.add_argument("--out", help="where to write the metrics (default RUN/metrics.json)")
@@ -266,6 +283,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
     if loaded.decoder.kind == "image":
         return _sample_images(args, loaded)
+    if loaded.decoder.kind == "table":
+        return _sample_table(args, loaded)
+    if args.where:
+        raise ConfigError("--where applies to table runs only")
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".npy", ".csv"):
@@ -304,6 +325,30 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
     return 0
 
 
+def _sample_table(args: argparse.Namespace, loaded: Any) -> int:
+    """Table runs: ``--out`` a .csv in the file's own header and formats (or a .npy of
+    native values); ``--where COLUMN=VALUE`` keeps rows holding the values."""
+    import numpy as np
+
+    from ganforge.data.table import write_table_csv
+    from ganforge.io import atomic_path
+    from ganforge.tables import parse_where, sample_rows
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".npy") or out.is_dir():
+        raise ConfigError(f"--out must be a .csv or .npy file for a table, got {args.out!r}")
+    if args.label is not None:
+        raise ConfigError("--label is for class-conditional models; tables use --where")
+    native = sample_rows(loaded, args.n, args.seed, parse_where(args.where), args.truncation)
+    if out.suffix.lower() == ".npy":
+        with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, native)
+    else:
+        write_table_csv(out, loaded.decoder.columns, loaded.decoder.rows(native))
+    print(f"wrote {args.n} rows of {native.shape[1]} columns to {out}", file=sys.stderr)
+    return 0
+
+
 def _write_csv(path: Path, samples: Any, columns: list[str] | None) -> None:
     import csv
 
@@ -331,6 +376,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     src = Path(args.source)
     if not src.exists():
         raise DataError(f"{args.source!r} does not exist")
+    if args.synthetic is not None or src.suffix.lower() == ".csv":
+        return _evaluate_tables(args)
     own = args.extractor in (None, "train")  # the run's dataset is the reference
     if _is_run_or_checkpoint(src) and args.reference is None and own:
         from ganforge.api import evaluate
@@ -348,6 +395,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else:
             default_out = src.with_name(src.stem + ".metrics.json")
     out = Path(args.out) if args.out else default_out
+    write_json(out, metrics)
+    print(_summary(metrics))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _evaluate_tables(args: argparse.Namespace) -> int:
+    """``evaluate REAL.csv SYNTHETIC.csv``: fidelity, efficacy and privacy of any table."""
+    from ganforge.evaluation.table import evaluate_table_files
+    from ganforge.io import write_json
+
+    if args.synthetic is None:
+        raise ConfigError("evaluate REAL.csv needs the synthetic table: REAL.csv SYNTHETIC.csv")
+    synthetic = Path(args.synthetic)
+    metrics = evaluate_table_files(
+        args.source, synthetic, args.target, args.holdout, args.columns, seed=args.seed
+    )
+    out = Path(args.out) if args.out else synthetic.with_name(synthetic.stem + ".metrics.json")
     write_json(out, metrics)
     print(_summary(metrics))
     print(f"wrote {out}", file=sys.stderr)

@@ -57,12 +57,14 @@ class TableCodec:
         specs: list[ColumnSpec],
         seed: int = 0,
         domain: RawTable | None = None,
+        mixtures: bool = True,
     ) -> TableCodec:
-        """Fit every column on ``table``'s cells; categories also know ``domain``'s values."""
+        """Fit every column on ``table``'s cells; categories also know ``domain``'s values.
+        ``mixtures=False`` skips the numbers' mixtures (a codec that only reads cells)."""
         extra = domain.cells if domain is not None else [None] * len(specs)
         return cls(
             [
-                fit_transform(s, cells, seed, more)
+                fit_transform(s, cells, seed, more, mixtures)
                 for s, cells, more in zip(specs, table.cells, extra, strict=True)
             ]
         )

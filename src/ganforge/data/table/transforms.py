@@ -360,13 +360,20 @@ Transform = NumberTransform | CategoryTransform
 
 
 def fit_transform(
-    spec: ColumnSpec, cells: list[str], seed: int = 0, domain: list[str] | None = None
+    spec: ColumnSpec,
+    cells: list[str],
+    seed: int = 0,
+    domain: list[str] | None = None,
+    mixture: bool = True,
 ) -> Transform:
     """The transform of one column, fitted on its cells (categories: values of
-    ``domain`` known too, with a count of 0)."""
+    ``domain`` known too, with a count of 0; numbers: without ``mixture``, a transform
+    that reads cells but has no modes)."""
     if spec.type in ("categorical", "boolean"):
         return CategoryTransform.fit(spec, cells, domain)
     probe = NumberTransform(spec, _PROBE)
+    if not mixture:
+        return probe
     values = probe.native(cells)
     if np.isnan(values).all():
         raise DataError(f"column {spec.name!r} has no value in any row")
