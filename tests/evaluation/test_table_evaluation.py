@@ -46,7 +46,10 @@ def test_a_copy_of_the_training_rows_is_flagged(tmp_path: Path) -> None:
     # held-out rows may equal a training row by chance (a missing income, same age,
     # sex and day): the floor says how often
     assert out["exact_copies"] == 1.0 and out["real_vs_real"]["exact_copies"] < 0.05
-    assert out["dcr_closer_to_train"] == 100.0
+    # against 200 of the 400 training rows and the 200 held-out rows: the half of the
+    # copies whose original is among those 200 is closer to training, the other half
+    # like fresh rows (about 50/50): about 75%, far from the ideal 50
+    assert 65 < out["dcr_closer_to_train"] < 85
     assert 30 <= out["real_vs_real"]["dcr_closer_to_train"] <= 70
     assert out["nn_distance_ratio"] == 0.0
     assert out["fidelity"] > out["real_vs_real"]["fidelity"]  # a copy is as close as it gets
