@@ -220,6 +220,8 @@ class TrainConfig:
             object.__setattr__(self, "model", ModelConfig(**options) if complete else options)
         elif self.model is not None and not isinstance(self.model, ModelConfig):
             raise OptionTypeError(f"model must be a ModelConfig or a mapping, got {self.model!r}")
+        if self.columns is not None and not isinstance(self.columns, str):
+            raise OptionTypeError(f"columns must be a path to a YAML file, got {self.columns!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)

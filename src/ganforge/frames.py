@@ -189,7 +189,8 @@ def fit(
     write_json(run / FRAME_FILE, dtypes)
     options.setdefault("preset", "ctgan")  # the table model, even for an all-numeric frame
     options.setdefault("sample_every", 0)  # no per-step snapshot figures (plots are slow)
-    cfg = TrainConfig(dataset=dataset, steps=steps, seed=seed, columns=columns, **options)
+    spec = None if columns is None else str(columns)
+    cfg = TrainConfig(dataset=dataset, steps=steps, seed=seed, columns=spec, **options)
     trainer = Trainer(cfg, progress=progress)
     trainer.run_dir = run
     write_json(run / "config.json", trainer.cfg.to_dict())

@@ -290,6 +290,8 @@ def test_routing_keeps_numeric_csv_on_the_numeric_path(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
     spec.write_text("columns:\n  a: categorical\n")
     assert dataset_info(str(numeric), columns=str(spec)).kind == "table"
+    with pytest.raises(DataError, match="--columns describes a .csv table; dataset 'ring8'"):
+        dataset_info("ring8", columns=str(spec))
     empty_cell = tmp_path / "e.csv"
     empty_cell.write_text("a,b\n1,2\n3,\n5,6\n")
     assert dataset_info(str(empty_cell)).kind == "table"
@@ -303,3 +305,22 @@ def test_user_data_is_never_modified(tmp_path: Path) -> None:
     build_dataset(TrainConfig(dataset=str(path)))
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_number_with_missing_cells_conditions_on_its_missing_flag(tmp_path: Path) -> None:
+    data = TableData(_mixed(tmp_path / "t.csv", n=400))
+    codec = data.table
+    income = codec.columns.index("income")
+    assert income in codec.cond_columns  # 10% missing: the flag is a condition column
+    k = codec.cond_columns.index(income)
+    assert codec.cond_sizes[k] == 2
+    x, _ = data.sample_batch(3000, torch.Generator().manual_seed(1))
+    flag = x[:, codec.row_dim + codec.cond_offsets[k] : codec.row_dim + codec.cond_offsets[k] + 2]
+    asked_missing = flag[:, 1] == 1
+    start = codec.offsets[income] + codec.transforms[income].width - 2
+    assert torch.all(x[asked_missing, start + 1] == 1)  # rows drawn have a missing income
+    n_missing = int(np.isnan(data.train_native[:, income]).sum())
+    counts = np.array([data.size - n_missing, n_missing])
+    want = np.log1p(counts) / np.log1p(counts).sum()
+    share = asked_missing.float().sum() / (flag.sum(1) == 1).float().sum()
+    assert share.item() == pytest.approx(want[1], abs=0.05)  # log-frequency: ~40%, not 10%

@@ -79,7 +79,9 @@ def dataset_info(name: str, columns: str | None = None) -> DatasetInfo:
     """The registry entry for ``name``, or a table entry when ``name`` is a file path: a
     mixed-type table (kind ``table``) for a CSV with non-numeric or missing cells or when
     a column spec (``columns``) is given, else a numeric table."""
-    if columns is not None and Path(name).suffix.lower() == ".csv":
+    if columns is not None:
+        if Path(name).suffix.lower() != ".csv":
+            raise DataError(f"--columns describes a .csv table; dataset {name!r} is not one")
         return _mixed_info(name)
     if name in DATASETS:
         return DATASETS.get(name)

@@ -6,7 +6,8 @@ and describes the layout the table model builds its output heads from
 (:meth:`TableCodec.layout`). It is stored in checkpoints as JSON.
 
 Conditioning (CTGAN's training-by-sampling): every categorical and boolean column is a
-*condition column*. A training batch picks, per row, a condition column uniformly and one
+*condition column*, and so is the missing flag (present, missing) of every number column
+with missing cells. A training batch picks, per row, a condition column uniformly and one
 of its one-hot positions with probability proportional to ``log(1 + count)``, then a real
 row holding that value; the condition's one-hot vector (``cond_dim`` wide, one position set)
 is appended to the row. The generator draws its own conditions the same way while
@@ -42,10 +43,8 @@ class TableCodec:
         self.widths = [t.width for t in transforms]
         self.offsets = list(np.cumsum([0, *self.widths[:-1]]).astype(int))
         self.row_dim = int(sum(self.widths))
-        self.cond_columns = [
-            j for j, t in enumerate(transforms) if isinstance(t, CategoryTransform)
-        ]
-        sizes = [transforms[j].width for j in self.cond_columns]
+        self.cond_columns = [j for j, t in enumerate(transforms) if t.cond_width]
+        sizes = [transforms[j].cond_width for j in self.cond_columns]
         self.cond_sizes = sizes
         self.cond_offsets = list(np.cumsum([0, *sizes[:-1]]).astype(int)) if sizes else []
         self.cond_dim = int(sum(sizes))
@@ -162,7 +161,9 @@ class TableCodec:
             "blocks": blocks,
             "row_dim": self.row_dim,
             "condition": {
-                "row_offsets": [int(self.offsets[j]) for j in self.cond_columns],
+                "row_offsets": [
+                    int(self.offsets[j] + self.transforms[j].cond_start) for j in self.cond_columns
+                ],
                 "sizes": [int(s) for s in self.cond_sizes],
                 "train_probs": [p.tolist() for p in self.condition_probs(True)],
                 "sample_probs": [p.tolist() for p in self.condition_probs(False)],

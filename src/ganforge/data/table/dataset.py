@@ -97,7 +97,7 @@ class TableData(_TableBase):
         self._order, self._start, self._count = [], [], []
         for j in codec.cond_columns:
             pos = codec.transforms[j].positions(self.train_native[:, j])
-            counts = np.bincount(pos, minlength=codec.transforms[j].width)
+            counts = np.bincount(pos, minlength=codec.transforms[j].cond_width)
             self._order.append(torch.from_numpy(np.argsort(pos, kind="stable")))
             self._start.append(torch.from_numpy(np.concatenate([[0], np.cumsum(counts)[:-1]])))
             self._count.append(torch.from_numpy(counts))

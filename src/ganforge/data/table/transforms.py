@@ -22,6 +22,8 @@ In model space each column is a run of *blocks* (see :class:`Block`):
   the column's cardinality.
 - a column with missing cells adds a ``softmax`` block of 2 (present, missing) for numbers,
   or one more category position for categories; a generated missing flag decodes to NaN.
+  A number's missing flag is also a condition (see :mod:`.codec`), so rare missingness is
+  sampled as often as a rare category.
 
 Every transform is stored as JSON (means, standard deviations, weights, value lists), never
 as a pickled object.
@@ -72,6 +74,7 @@ class NumberTransform:
         self.weights = np.asarray(state["weights"], dtype=np.float64)
         self.low, self.high = float(state["low"]), float(state["high"])
         self.missing_rate = float(state["missing_rate"])
+        self.rows = int(state.get("rows", 0))
         if not (len(self.means) == len(self.stds) == len(self.weights) >= 1):
             raise CheckpointError(f"column {spec.name!r}: damaged mixture in the codec")
 
@@ -91,6 +94,7 @@ class NumberTransform:
             "low": low,
             "high": high,
             "missing_rate": float(np.isnan(values).mean()),
+            "rows": len(values),
         }
         return cls(spec, state)
 
@@ -102,6 +106,7 @@ class NumberTransform:
             "low": self.low,
             "high": self.high,
             "missing_rate": self.missing_rate,
+            "rows": self.rows,
         }
 
     # -- layout --------------------------------------------------------------------------
@@ -124,6 +129,25 @@ class NumberTransform:
     @property
     def width(self) -> int:
         return sum(b.size for b in self.blocks())
+
+    # -- conditions: a column with missing cells conditions on its missing flag ----------
+    @property
+    def cond_width(self) -> int:
+        return 2 if self.has_missing else 0
+
+    @property
+    def cond_start(self) -> int:
+        """Where the flag starts within the column's block (the last two dimensions)."""
+        return self.width - 2
+
+    def position_counts(self) -> np.ndarray:
+        """Rows with the value present and missing ``(2,)``."""
+        missing = int(round(self.missing_rate * self.rows))
+        return np.asarray([self.rows - missing, missing], dtype=np.int64)
+
+    def positions(self, values: np.ndarray) -> np.ndarray:
+        """Native ``(N,)`` -> the missing flag's one-hot position ``(N,)`` (1 = missing)."""
+        return np.isnan(values).astype(np.int64)
 
     # -- native values <-> model space ---------------------------------------------------
     def native(self, cells: list[str]) -> np.ndarray:
@@ -295,6 +319,12 @@ class CategoryTransform:
 
     def blocks(self) -> list[Block]:
         return [Block("softmax", self.width, "category")]
+
+    @property
+    def cond_width(self) -> int:
+        return self.width
+
+    cond_start = 0
 
     def position_counts(self) -> np.ndarray:
         """Rows of the data at each one-hot position ``(width,)`` (for conditioning)."""
