@@ -180,12 +180,97 @@ def run_one(data: Path, seed: int, steps: int, out: Path) -> dict:
     }
 
 
+TARGETS = {"procedural": "segment", "penguins": "species"}
+
+
+def split_files(data: Path, where: Path) -> tuple[Path, Path]:
+    """The training and held-out rows ganforge uses for ``data``, as two CSV files."""
+    from ganforge.data.table.dataset import holdout_split
+
+    with data.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    train_idx, held_idx = holdout_split(len(rows) - 1)
+    train = _write(where / "train.csv", rows[0], [rows[1 + i] for i in train_idx])
+    held = _write(where / "holdout.csv", rows[0], [rows[1 + i] for i in held_idx])
+    return train, held
+
+
+def run_ctgan(train: Path, n: int, seed: int, cpu_budget: float, out: Path) -> dict:
+    """The ``ctgan`` package (benchmark only) on the same training rows, for about
+    ``cpu_budget`` CPU seconds (epochs from a timed first epoch). CTGAN takes no missing
+    numbers and no dates: missing numbers get the column median, dates become day numbers
+    and are written back as dates."""
+    import pandas as pd
+    import torch
+    from ctgan import CTGAN
+
+    from ganforge.data.table import infer_spec, read_csv_table
+    from ganforge.data.table.reader import format_datetime, parse_datetime
+
+    specs = infer_spec(read_csv_table(train))
+    df = pd.read_csv(train, dtype=str, keep_default_na=False)
+    discrete = [s.name for s in specs if s.type in ("categorical", "boolean")]
+    for s in specs:
+        if s.name in discrete:
+            continue
+        col = df[s.name].replace({"": None, "NA": None})
+        if s.type == "datetime":
+            col = col.map(lambda c, f=s.format: None if c is None else parse_datetime(c, f))
+        col = pd.to_numeric(col)
+        df[s.name] = col.fillna(col.median())
+    torch.manual_seed(seed)
+
+    def fit(epochs: int) -> tuple[CTGAN, float]:
+        cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        model = CTGAN(epochs=epochs, cuda=False)
+        model.fit(df, discrete_columns=discrete)
+        return model, resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu
+
+    _, one = fit(1)
+    epochs = max(1, round(cpu_budget / max(one, 1e-3)))
+    tick = time.perf_counter()
+    model, cpu = fit(epochs)
+    wall = time.perf_counter() - tick
+    synth = model.sample(n)
+    for s in specs:
+        if s.type == "datetime":
+            synth[s.name] = [format_datetime(v, s.format) for v in synth[s.name]]
+        elif s.type == "integer":
+            synth[s.name] = synth[s.name].round().astype(int)
+        elif s.type == "continuous" and s.decimals is not None:
+            synth[s.name] = synth[s.name].round(s.decimals)
+    path = out / "ctgan.csv"
+    synth.to_csv(path, index=False)
+    return {
+        "epochs": epochs,
+        "cpu_s": round(cpu, 1),
+        "wall_s": round(wall, 1),
+        "synthetic": str(path),
+    }
+
+
+def compare(train: Path, held: Path, files: dict[str, str], target: str | None) -> dict:
+    """Every file evaluated by ganforge's evaluator against the same training and
+    held-out rows."""
+    from ganforge.evaluation.table import evaluate_table_files
+
+    keys = ("fidelity", "ml_efficacy", "dcr_closer_to_train", "exact_copies",
+            "nn_distance_ratio", "out_of_range", "missing_rate_error")  # fmt: skip
+    out = {}
+    for name, path in files.items():
+        m = evaluate_table_files(train, path, target=target, holdout=held)
+        out[name] = {k: m.get(k) for k in keys}
+        out["held-out rows"] = {k: m["real_vs_real"].get(k) for k in keys}
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tables", default="procedural,penguins")
     p.add_argument("--seeds", default="0")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--out", default="benchmark-tables")
+    p.add_argument("--ctgan", action="store_true", help="also train the ctgan package")
     args = p.parse_args()
     import torch
 
@@ -207,12 +292,21 @@ def main() -> None:
             res = {"table": table, "seed": seed, "steps": args.steps, **run_one(
                 data, seed, args.steps, where
             )}  # fmt: skip
+            train, held = split_files(data, where)
+            files = {"ganforge": res["synthetic"]}
+            if args.ctgan:
+                n = sum(1 for _ in data.open()) - 1
+                res["ctgan"] = run_ctgan(train, n, seed, res["cpu_s"], where)
+                files["ctgan"] = res["ctgan"]["synthetic"]
+            res["compare"] = compare(train, held, files, TARGETS.get(table))
             if table == "procedural":
                 real = _read(data)
                 second = _read(
                     _write(where / "second.csv", HEADER, procedural_rows(3000, 10**6 + seed))
                 )
                 res["checks"] = procedural_checks(_read(Path(res["synthetic"])), real)
+                if args.ctgan:
+                    res["checks_ctgan"] = procedural_checks(_read(Path(files["ctgan"])), real)
                 res["checks_real_vs_real"] = procedural_checks(second, real)
             results.append(res)
             print(json.dumps(res, indent=1))

@@ -120,3 +120,17 @@ def test_end_to_end_mixed_table_from_the_cli(tmp_path: Path, capsys) -> None:
     assert (data.read_bytes()) == before  # user data never modified
     report = json.loads((tmp_path / "synth.metrics.json").read_text())
     assert "ml_efficacy" in report and "ml_efficacy" in report["real_vs_real"]
+
+
+def test_a_sorted_file_still_gives_a_fair_floor(tmp_path: Path) -> None:
+    """Held-out rows come in file order; the floor's halves must be random, not 'the
+    first rows' (a file sorted by a column would put different groups in each half)."""
+    from ganforge.evaluation.table import evaluate_rows
+
+    rng = np.random.default_rng(0)
+    group = np.repeat([0.0, 1.0], 300)  # sorted by group
+    rows = np.stack([group, group * 10 + rng.normal(size=600)], axis=1)
+    train = rows[rng.permutation(600)[:400]]
+    numeric = np.array([False, True])
+    out = evaluate_rows(train[:200], train, rows, numeric)
+    assert 35 <= out["real_vs_real"]["dcr_closer_to_train"] <= 65

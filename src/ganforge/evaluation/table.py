@@ -117,6 +117,7 @@ def evaluate_rows(
     (native rows ``(N, C)``; ``train`` the rows the generator learnt from). ``dcr``
     False skips the closer-to-training share (when ``holdout`` may have been trained on)."""
     rng = np.random.default_rng(seed)
+    holdout = holdout[rng.permutation(len(holdout))]  # files may be sorted: halves at random
     m = min(len(synth), len(holdout), len(train), MAX_ROWS)
     real = train[rng.choice(len(train), m, replace=False)]
     with np.errstate(invalid="ignore"):
