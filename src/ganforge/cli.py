@@ -326,26 +326,14 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
 
 
 def _sample_table(args: argparse.Namespace, loaded: Any) -> int:
-    """Table runs: ``--out`` a .csv in the file's own header and formats (or a .npy of
-    native values); ``--where COLUMN=VALUE`` keeps rows holding the values."""
-    import numpy as np
+    """Table runs: ``--out`` a .csv in the file's header and formats, or a .npy."""
+    from ganforge.tables import parse_where, write_rows
 
-    from ganforge.data.table import write_table_csv
-    from ganforge.io import atomic_path
-    from ganforge.tables import parse_where, sample_rows
-
-    out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".npy") or out.is_dir():
-        raise ConfigError(f"--out must be a .csv or .npy file for a table, got {args.out!r}")
     if args.label is not None:
         raise ConfigError("--label is for class-conditional models; tables use --where")
-    native = sample_rows(loaded, args.n, args.seed, parse_where(args.where), args.truncation)
-    if out.suffix.lower() == ".npy":
-        with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, native)
-    else:
-        write_table_csv(out, loaded.decoder.columns, loaded.decoder.rows(native))
-    print(f"wrote {args.n} rows of {native.shape[1]} columns to {out}", file=sys.stderr)
+    where = parse_where(args.where)
+    native = write_rows(loaded, args.out, args.n, args.seed, where, args.truncation)
+    print(f"wrote {args.n} rows of {native.shape[1]} columns to {args.out}", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,7 @@ match, so the result holds exactly what was asked.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,3 +91,29 @@ def sample_rows(
         f"--where {shown}: the model produced only {found} matching rows of "
         f"{MAX_ROUNDS * max(n, ROUND_ROWS)} generated; the combination is too rare in it"
     )
+
+
+def write_rows(
+    loaded: Any,
+    out: str | Path,
+    n: int,
+    seed: int = 0,
+    where: dict[str, str] | None = None,
+    truncation: float | None = None,
+) -> np.ndarray:
+    """Sample ``n`` rows (see :func:`sample_rows`) and write them atomically to ``out``:
+    a ``.csv`` with the table's header and formats, or a ``.npy`` of native values.
+    Returns the native rows ``(n, C)``."""
+    from ganforge.data.table import write_table_csv
+    from ganforge.io import atomic_path
+
+    out = Path(out)
+    if out.suffix.lower() not in (".csv", ".npy") or out.is_dir():
+        raise ConfigError(f"--out must be a .csv or .npy file for a table, got {str(out)!r}")
+    native = sample_rows(loaded, n, seed, where, truncation)
+    if out.suffix.lower() == ".npy":
+        with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, native)
+    else:
+        write_table_csv(out, loaded.decoder.columns, loaded.decoder.rows(native))
+    return native

@@ -122,7 +122,7 @@ class TableCodec:
         for j in self.cond_columns:
             counts = self.transforms[j].position_counts().astype(np.float64)
             w = np.log1p(counts) if log_frequency else counts
-            out.append(w / w.sum())
+            out.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
         return out
 
     def where(self, column: str, value: str) -> tuple[int, int, int | None]:
