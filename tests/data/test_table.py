@@ -324,3 +324,19 @@ def test_a_number_with_missing_cells_conditions_on_its_missing_flag(tmp_path: Pa
     want = np.log1p(counts) / np.log1p(counts).sum()
     share = asked_missing.float().sum() / (flag.sum(1) == 1).float().sum()
     assert share.item() == pytest.approx(want[1], abs=0.05)  # log-frequency: ~40%, not 10%
+
+
+def test_inspect_command_prints_the_spec(tmp_path: Path, capsys) -> None:
+    from ganforge.cli import main
+
+    path = _mixed(tmp_path / "t.csv", n=30)
+    assert main(["inspect", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert '"joined": {type: "datetime", format: "%Y-%m-%d"}' in text
+    (tmp_path / "s.yaml").write_text(
+        text.replace('"children": {type: "categorical"}', '"children": {type: "integer"}')
+    )
+    assert main(["inspect", str(path), "--columns", str(tmp_path / "s.yaml")]) == 0
+    assert '"children": {type: "integer", decimals: 0}' in capsys.readouterr().out
+    assert main(["inspect", str(tmp_path / "nope.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
