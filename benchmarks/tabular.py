@@ -107,10 +107,10 @@ def procedural_checks(t: dict[str, list[str]], real: dict[str, list[str]]) -> di
     vip, rvip = (seg == "vip").mean(), (rseg == "vip").mean()
     add("vip frequency within 2 points", vip, rvip, abs(vip - rvip) <= 0.02)
     spend, rspend = _num(t["spend"]), _num(real["spend"])
-    for s in ("basic", "plus", "vip"):
-        m = np.median(spend[seg == s]) if (seg == s).any() else np.nan
-        r = np.median(rspend[rseg == s])
-        add(f"median spend of {s} within 15%", m, r, bool(abs(m - r) <= 0.15 * r))
+    for s in ("basic", "plus", "vip"):  # means: basic's median falls between its modes
+        m = np.mean(spend[seg == s]) if (seg == s).any() else np.nan
+        r = np.mean(rspend[rseg == s])
+        add(f"mean spend of {s} within 15%", m, r, bool(abs(m - r) <= 0.15 * r))
     low = (spend[seg == "basic"] < 40).mean() if (seg == "basic").any() else np.nan
     rlow = (rspend[rseg == "basic"] < 40).mean()
     add("basic spend bimodal: share below 40 within 10 points", low, rlow, abs(low - rlow) <= 0.1)
@@ -266,6 +266,21 @@ def compare(train: Path, held: Path, files: dict[str, str], target: str | None) 
     return out
 
 
+def rescore(root: Path) -> None:
+    """Recompute the procedural checks of saved results from their CSV files."""
+    results = json.loads((root / "results.json").read_text())
+    for res in results:
+        if res["table"] != "procedural":
+            continue
+        where = root / f"procedural-seed{res['seed']}"
+        real = _read(where / "procedural.csv")
+        res["checks"] = procedural_checks(_read(Path(res["synthetic"])), real)
+        res["checks_real_vs_real"] = procedural_checks(_read(where / "second.csv"), real)
+        if "ctgan" in res:
+            res["checks_ctgan"] = procedural_checks(_read(Path(res["ctgan"]["synthetic"])), real)
+    (root / "results.json").write_text(json.dumps(results, indent=1))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tables", default="procedural,penguins")
@@ -273,7 +288,12 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--out", default="benchmark-tables")
     p.add_argument("--ctgan", action="store_true", help="also train the ctgan package")
+    p.add_argument(
+        "--rescore", action="store_true", help="recompute the checks of the files in --out"
+    )
     args = p.parse_args()
+    if args.rescore:
+        return rescore(Path(args.out))
     import torch
 
     torch.set_num_threads(1)
