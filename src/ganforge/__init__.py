@@ -20,6 +20,8 @@ _LAZY = {
     "load_checkpoint": "ganforge.training.checkpoint",
     "sample": "ganforge.api",
     "evaluate": "ganforge.api",
+    "fit": "ganforge.frames",
+    "TableModel": "ganforge.frames",
 }
 
 __all__ = [  # noqa: PLE0604
@@ -31,11 +33,14 @@ __all__ = [  # noqa: PLE0604
     "load_checkpoint",
     "sample",
     "evaluate",
+    "fit",
+    "TableModel",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganforge.api import evaluate, sample
     from ganforge.config import ModelConfig, TrainConfig
+    from ganforge.frames import TableModel, fit
     from ganforge.training.checkpoint import load_checkpoint
     from ganforge.training.trainer import Trainer, train
 

@@ -76,7 +76,7 @@ def load_generator(
     state = load_checkpoint(file)
     cfg = TrainConfig.from_dict(state.config)
     decoder = decoder_from_codec(state.meta["codec"])
-    g, _ = build_models(cfg.model, decoder.shape)
+    g, _ = build_models(cfg.model, decoder.shape, decoder.output_layout)
     use_ema = ema and state.has("G_ema")
     load_state_strict(g, state.module_state("G_ema" if use_ema else "G"), "generator")
     g.to(pick_device(device)).eval()

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
             "evaluate", help="evaluate a run, checkpoint or image set; write metrics.json"
         )
     )
+    i = sub.add_parser("inspect", help="print the column spec inferred for a CSV table (YAML)")
+    i.add_argument("table", metavar="FILE.csv")
+    i.add_argument("--columns", help="a column spec to apply before printing")
     p = sub.add_parser("plot", help="rebuild a run's plots from its files")
     p.add_argument("run", metavar="RUN")
     sub.add_parser("list", help="list datasets, losses, presets and metrics")
@@ -153,6 +156,12 @@ def _add_sample(s: argparse.ArgumentParser) -> None:
     _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
+    s.add_argument(
+        "--where",
+        action="append",
+        metavar="COLUMN=VALUE",
+        help="tables: rows holding this value of a categorical column (repeatable)",
+    )
     _add_walks(s)
 
 
@@ -171,6 +180,17 @@ def _add_walks(s: argparse.ArgumentParser) -> None:
 
 def _add_evaluate(e: argparse.ArgumentParser) -> None:
     e.add_argument("source", metavar="RUN_OR_CHECKPOINT_OR_IMAGES")
+    e.add_argument(
+        "synthetic",
+        nargs="?",
+        metavar="SYNTHETIC.csv",
+        help="tables: `evaluate REAL.csv SYNTHETIC.csv` compares any two CSV files",
+    )
+    e.add_argument("--target", help="tables: column for the ML-efficacy model")
+    e.add_argument(
+        "--holdout", help="tables: real rows the generator never saw (a CSV, same header)"
+    )
+    e.add_argument("--columns", help="tables: column spec YAML for REAL.csv")
     e.add_argument("--n", type=int, default=None, help="generated samples (default: dataset's)")
     _add_common(e)
     e.add_argument("--out", help="where to write the metrics (default RUN/metrics.json)")
@@ -317,6 +337,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
     if loaded.decoder.kind == "image":
         return _sample_images(args, loaded)
+    if loaded.decoder.kind == "table":
+        return _sample_table(args, loaded)
+    if args.where:
+        raise ConfigError("--where applies to table runs only")
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".npy", ".csv"):
@@ -375,6 +399,18 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
     return 0
 
 
+def _sample_table(args: argparse.Namespace, loaded: Any) -> int:
+    """Table runs: ``--out`` a .csv in the file's header and formats, or a .npy."""
+    from ganforge.tables import parse_where, write_rows
+
+    if args.label is not None:
+        raise ConfigError("--label is for class-conditional models; tables use --where")
+    where = parse_where(args.where)
+    native = write_rows(loaded, args.out, args.n, args.seed, where, args.truncation)
+    print(f"wrote {args.n} rows of {native.shape[1]} columns to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _write_csv(path: Path, samples: Any, columns: list[str] | None) -> None:
     import csv
 
@@ -402,6 +438,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     src = Path(args.source)
     if not src.exists():
         raise DataError(f"{args.source!r} does not exist")
+    if args.synthetic is not None or src.suffix.lower() == ".csv":
+        return _evaluate_tables(args)
     own = args.extractor in (None, "train")  # the run's dataset is the reference
     if _is_run_or_checkpoint(src) and args.reference is None and own:
         from ganforge.api import evaluate
@@ -419,6 +457,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         else:
             default_out = src.with_name(src.stem + ".metrics.json")
     out = Path(args.out) if args.out else default_out
+    write_json(out, metrics)
+    print(_summary(metrics))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _evaluate_tables(args: argparse.Namespace) -> int:
+    """``evaluate REAL.csv SYNTHETIC.csv``: fidelity, efficacy and privacy of any table."""
+    from ganforge.evaluation.table import evaluate_table_files
+    from ganforge.io import write_json
+
+    if args.synthetic is None:
+        raise ConfigError("evaluate REAL.csv needs the synthetic table: REAL.csv SYNTHETIC.csv")
+    synthetic = Path(args.synthetic)
+    metrics = evaluate_table_files(
+        args.source, synthetic, args.target, args.holdout, args.columns, seed=args.seed
+    )
+    out = Path(args.out) if args.out else synthetic.with_name(synthetic.stem + ".metrics.json")
     write_json(out, metrics)
     print(_summary(metrics))
     print(f"wrote {out}", file=sys.stderr)
@@ -469,6 +525,16 @@ def _evaluate_images(args: argparse.Namespace, src: Path) -> dict[str, Any]:
     if args.truncation is not None:
         metrics["protocol"]["truncation"] = args.truncation
     return metrics
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print the table's column spec as YAML (a user edits it and passes ``--columns``)."""
+    from ganforge.data.table import infer_spec, load_spec, read_csv_table, spec_to_yaml
+
+    raw = read_csv_table(args.table)
+    specs = load_spec(args.columns, raw) if args.columns else infer_spec(raw)
+    print(spec_to_yaml(specs, raw), end="")
+    return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -525,6 +591,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "plot": cmd_plot,
     "list": cmd_list,
+    "inspect": cmd_inspect,
 }
 
 

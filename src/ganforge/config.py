@@ -149,6 +149,11 @@ class TrainConfig:
 
     dataset: str = option("ring8", "dataset name (see `ganforge list`) or a .csv/.npy path")
     data_dir: str | None = option(None, "folder holding the dataset's files")
+    columns: str | None = option(
+        None,
+        "tables: a column spec YAML (types, bounds, rounding; `ganforge inspect FILE.csv` "
+        "prints one to edit); reads the CSV as a mixed-type table",
+    )
     image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
     preset: str | None = option(None, "model preset (default: the dataset's)")
     model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
@@ -224,6 +229,8 @@ class TrainConfig:
             object.__setattr__(self, "model", ModelConfig(**options) if complete else options)
         elif self.model is not None and not isinstance(self.model, ModelConfig):
             raise OptionTypeError(f"model must be a ModelConfig or a mapping, got {self.model!r}")
+        if self.columns is not None and not isinstance(self.columns, str):
+            raise OptionTypeError(f"columns must be a path to a YAML file, got {self.columns!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)

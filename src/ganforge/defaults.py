@@ -21,7 +21,7 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     if isinstance(cfg, ResolvedConfig) and not model_overrides:
         return cfg
     loss = get_loss(cfg.loss)
-    info = dataset_info(cfg.dataset)
+    info = dataset_info(cfg.dataset, cfg.columns)
     preset_name = cfg.preset or info.default_preset
     preset = get_preset(preset_name)
     if isinstance(cfg.model, ModelConfig):

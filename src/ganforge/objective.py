@@ -73,6 +73,8 @@ class Objective:
         self._clip_params = list(D.parameters()) if cfg.clip_value else []
         # D sees every input, real, fake or interpolated, through the same augmentation.
         self.augment = DiffAugment(cfg.augment, cfg.augment_p, noise)
+        #: ``G.generator_terms(fake) -> {name: scalar}``: terms a generator adds to its loss
+        self._g_terms = getattr(G, "generator_terms", None)
 
     # -- forward passes -----------------------------------------------------------------
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -137,6 +139,8 @@ class Objective:
         terms = {"adv": self.loss.g_loss(logits)}
         if classes is not None:  # G makes samples D's classifier reads as their label
             terms["aux"] = self.cfg.aux_weight * F.cross_entropy(classes.float(), y)
+        if self._g_terms is not None:  # the generator's own terms (a table's condition loss)
+            terms.update(self._g_terms(fake))
         return terms
 
     def g_loss(self, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:

@@ -238,8 +238,8 @@ def test_list_names_every_choice(tmp_path: Path) -> None:
 
 
 def _bad_files(d: Path) -> None:
-    (d / "text.csv").write_text("a,b\n1,2\n3,hello\n")
-    (d / "nan.csv").write_text("a,b\n1,2\nnan,4\n")
+    (d / "text.csv").write_text("a,b\n1,2\n3,hello\n4\n")
+    (d / "nan.csv").write_text("a,b\n1,2\ninf,4\n")
     (d / "empty.csv").write_text("")
     (d / "empty.npy").write_bytes(b"")
     (d / "afile").write_text("not a folder")
@@ -253,7 +253,7 @@ TRAIN_BAD = [
     (["--dataset", "nope"], ["unknown dataset 'nope'", *list_datasets()]),
     (["--loss", "nope"], ["unknown loss 'nope'", *list_losses()]),
     (["--preset", "nope"], ["unknown preset 'nope'", *list_presets()]),
-    (["--dataset", "text.csv"], ["text.csv", "row 3", "'b'", "hello"]),
+    (["--dataset", "text.csv"], ["text.csv", "row 4 has 1 columns, expected 2"]),
     (["--dataset", "nan.csv"], ["nan.csv", "row 3", "not finite"]),
     (["--dataset", "empty.csv"], ["empty.csv", "empty"]),
     (["--dataset", "empty.npy"], ["empty.npy", "empty"]),

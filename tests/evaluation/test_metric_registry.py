@@ -42,6 +42,13 @@ def test_summary_table_rows_come_from_the_registry() -> None:
         "ks_max",
         "fid",
         "kid",
+        "fidelity",
+        "missing_rate_error",
+        "out_of_range",
+        "ml_efficacy",
+        "dcr_closer_to_train",
+        "exact_copies",
+        "nn_distance_ratio",
     ]
     table = _summary({"fid": 1.5, "precision": 0.5, "real_vs_real": {"fid": 0.25}})
     assert "fid" in table and "0.25" in table and "precision" not in table

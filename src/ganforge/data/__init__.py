@@ -26,17 +26,63 @@ def list_datasets() -> list[str]:
 def _table_info(path: str) -> DatasetInfo:
     from ganforge.data.tabular import TableDataset
 
+    def factory(cfg):  # a model that shapes its heads to the columns reads them as a table
+        if _wants_table(cfg):
+            return _mixed_info(path).factory(cfg)
+        return TableDataset(path)
+
     return DatasetInfo(
         name=path,
-        factory=lambda cfg: TableDataset(path),
+        factory=factory,
         description="numeric table",
         default_preset="mlp-tabular",
         eval_samples=2000,
     )
 
 
-def dataset_info(name: str) -> DatasetInfo:
-    """The registry entry for ``name``, or a table entry when ``name`` is a file path."""
+def _mixed_info(path: str) -> DatasetInfo:
+    from ganforge.data.table import TableData
+
+    return DatasetInfo(
+        name=path,
+        factory=lambda cfg: TableData(path, getattr(cfg, "columns", None)),
+        description="mixed-type table",
+        default_preset="ctgan",
+        kind="table",
+        eval_samples=2000,
+    )
+
+
+def _wants_table(cfg) -> bool:
+    """A column spec was given, or the model builds its heads from the table's layout."""
+    if getattr(cfg, "columns", None) is not None:
+        return True
+    arch = getattr(getattr(cfg, "model", None), "arch", None)
+    if arch is None:
+        return False
+    from ganforge.models.catalogue import MODELS
+
+    return arch in MODELS and getattr(MODELS.get(arch), "takes_layout", False)
+
+
+def _is_mixed_csv(path: str) -> bool:
+    """A CSV with a cell that is not a number (text, a date, an empty or NA cell) is a
+    mixed-type table; an all-numeric one keeps the numeric path (see
+    :func:`ganforge.data.table.reader.csv_is_mixed`)."""
+    from ganforge.data.table.reader import csv_is_mixed
+
+    p = Path(path)
+    return p.suffix.lower() == ".csv" and p.is_file() and csv_is_mixed(p)
+
+
+def dataset_info(name: str, columns: str | None = None) -> DatasetInfo:
+    """The registry entry for ``name``, or a table entry when ``name`` is a file path: a
+    mixed-type table (kind ``table``) for a CSV with non-numeric or missing cells or when
+    a column spec (``columns``) is given, else a numeric table."""
+    if columns is not None:
+        if Path(name).suffix.lower() != ".csv":
+            raise DataError(f"--columns describes a .csv table; dataset {name!r} is not one")
+        return _mixed_info(name)
     if name in DATASETS:
         return DATASETS.get(name)
     from ganforge.data.image_catalogue import image_path_info
@@ -47,7 +93,7 @@ def dataset_info(name: str) -> DatasetInfo:
     if Path(name).suffix.lower() in TABLE_SUFFIXES or Path(name).exists():
         if Path(name).suffix.lower() not in TABLE_SUFFIXES:
             raise DataError(f"data file {name!r} must end in .csv or .npy")
-        return _table_info(name)
+        return _mixed_info(name) if _is_mixed_csv(name) else _table_info(name)
     raise DataError(
         f"unknown dataset {name!r}; choose one of: {', '.join(list_datasets())}, "
         "or give a path to a .csv or .npy file, an image folder, a folder of MNIST-format "
@@ -60,7 +106,7 @@ def build_dataset(cfg) -> Dataset:
     output can cover: a bounded ``model.g_output`` (tanh, sigmoid) maps numeric data's
     range onto the output's range, anything else standardises (see
     :mod:`ganforge.data.scaling`). A config without a complete model standardises."""
-    data = dataset_info(cfg.dataset).factory(cfg)
+    data = dataset_info(cfg.dataset, getattr(cfg, "columns", None)).factory(cfg)
     return scale_for_output(data, getattr(getattr(cfg, "model", None), "g_output", None))
 
 
@@ -101,10 +147,12 @@ def _register_images() -> None:
     from ganforge.data.base import register_codec_decoder
     from ganforge.data.image_catalogue import builtin_infos
     from ganforge.data.images import ImageDecoder
+    from ganforge.data.table import TableDecoder
 
     for info in builtin_infos():
         register_dataset(info)
     register_codec_decoder("image", ImageDecoder)
+    register_codec_decoder("table", TableDecoder)
 
 
 _register_builtins()

@@ -130,6 +130,9 @@ class Dataset:
 
     #: set when model space is the data's range mapped onto a bounded output's range
     range_map: RangeMap | None = None
+    #: JSON description of model space for models that shape their output heads to the
+    #: data (tables: blocks and conditions, see :mod:`ganforge.data.table.codec`), or None
+    output_layout: dict[str, Any] | None = None
 
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> None:
         dim = int(np.prod(self.shape)) if self.shape else 1

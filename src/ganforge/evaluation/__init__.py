@@ -11,6 +11,8 @@
 - :mod:`~ganforge.evaluation.image` (metrics in :mod:`~ganforge.evaluation.image_metrics`,
   real reference sets in :mod:`~ganforge.evaluation.references`, image files given by
   path in :mod:`~ganforge.evaluation.image_files`): images, for runs and image sets.
+- :mod:`~ganforge.evaluation.table`: mixed-type tables (fidelity, ML efficacy, privacy),
+  for runs and for any two CSV files.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ganforge.evaluation.registry import (
 # metrics lead the summary table)
 from ganforge.evaluation import lowdim  # noqa: E402, F401  isort: skip
 from ganforge.evaluation import image  # noqa: E402, F401  isort: skip
+from ganforge.evaluation import table  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "EVALUATORS",

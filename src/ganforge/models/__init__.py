@@ -134,8 +134,14 @@ class AuxClassifierDiscriminator(nn.Module):
         return self.logits_and_classes(x)[0]
 
 
-def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+def build_models(
+    cfg: ModelConfig, shape: tuple[int, ...], layout: dict | None = None
+) -> tuple[nn.Module, nn.Module]:
     """Build ``(G, D)`` for samples of ``shape`` from a resolved model config.
+
+    ``layout``: the dataset's ``output_layout``, handed to builders marked
+    ``takes_layout`` (the table model shapes its output heads to the columns); others
+    ignore it.
 
     With ``cfg.pack > 1`` the builder's discriminator is made for ``pack`` samples
     stacked along the first data axis and wrapped in :class:`Packed`. With
@@ -144,9 +150,12 @@ def build_models(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, n
     appended per sample before packing; projection/acgan: see their classes).
     """
     import dataclasses
+    import functools
 
     shape = tuple(shape)
     builder = MODELS.get(cfg.arch)
+    if getattr(builder, "takes_layout", False):
+        builder = functools.partial(builder, layout=layout)
     p = cfg.pack
     if cfg.conditional != "none":
         k = cfg.num_classes

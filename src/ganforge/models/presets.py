@@ -12,6 +12,7 @@ from ganforge.config import ModelConfig
 from ganforge.models.catalogue import Preset, register_model, register_preset
 from ganforge.models.dcgan import build_dcgan
 from ganforge.models.mlp import build_mlp
+from ganforge.models.table import build_table
 
 WIDE3 = (256, 256, 256)
 
@@ -55,6 +56,21 @@ BUILTIN_PRESETS: tuple[tuple[str, dict[str, Any], str], ...] = (
         "numeric tables: 2x256 G with linear output; 2x256 LeakyReLU D",
     ),
     (
+        "ctgan",
+        {
+            "arch": "ctgan",
+            "noise_dim": 128,
+            "g_hidden": (256, 256),
+            "d_hidden": (256, 256),
+            "g_batch_norm": True,
+            "d_dropout": 0.5,
+            "pack": 8,
+        },
+        "mixed-type tables (CTGAN): residual G 256/256 with batch norm, tanh values and "
+        "Gumbel-softmax one-hots per column, condition vector; D 256/256 LeakyReLU(0.2) "
+        "with dropout 0.5, PacGAN packs of 8",
+    ),
+    (
         "dcgan",
         {"arch": "dcgan", "noise_dim": 100, "base_width": 64, "g_batch_norm": True},
         "DCGAN for 28/32 px: dense 100 -> 7x7x128 (28 px) or 4x4x256 (32 px), stride-2 "
@@ -80,5 +96,6 @@ BUILTIN_PRESETS: tuple[tuple[str, dict[str, Any], str], ...] = (
 def register_builtins() -> None:
     register_model("mlp", build_mlp)
     register_model("dcgan", build_dcgan)
+    register_model("ctgan", build_table)
     for name, options, description in BUILTIN_PRESETS:
         register_preset(Preset(name, ModelConfig(**options), description))

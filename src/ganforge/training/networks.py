@@ -26,12 +26,17 @@ class Networks:
 
 
 def build_networks(
-    cfg: TrainConfig, shape: tuple[int, ...], device: torch.device, world_size: int
+    cfg: TrainConfig,
+    shape: tuple[int, ...],
+    device: torch.device,
+    world_size: int,
+    layout: dict | None = None,
 ) -> Networks:
-    """G and D from ``cfg.seed`` for samples of ``shape``; the EMA copy of G when
+    """G and D from ``cfg.seed`` for samples of ``shape`` (``layout``: the dataset's
+    ``output_layout``, for models that shape their heads to it); the EMA copy of G when
     ``cfg.ema > 0``. Also sets the CPU thread count for the models' size."""
     torch.manual_seed(cfg.seed)
-    G, D = build_models(cfg.model, shape)
+    G, D = build_models(cfg.model, shape, layout)
     hardware.set_threads(cfg.threads, count_parameters(G) + count_parameters(D), device)
     channels_last = hardware.uses_channels_last(D, shape)
     fmt = torch.channels_last if channels_last else torch.preserve_format

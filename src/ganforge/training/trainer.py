@@ -71,7 +71,8 @@ class Trainer:
             raise ConfigError("--on-nan rollback needs a single process; use stop with torchrun")
         self.data = build_dataset(cfg)
         self.conditional = cfg.model.conditional != "none"
-        nets = networks.build_networks(cfg, self.data.shape, self.device, self.world_size)
+        layout = self.data.output_layout
+        nets = networks.build_networks(cfg, self.data.shape, self.device, self.world_size, layout)
         self.G, self.D, self.G_ema = nets.G, nets.D, nets.G_ema
         amp_dtype, self.scaler_g, self.scaler_d = hardware.mixed_precision(
             cfg.precision, self.device, self.log

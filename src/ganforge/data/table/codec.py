@@ -1,0 +1,194 @@
+"""The table codec: every column's transform, the model-space layout, and rows out.
+
+A :class:`TableCodec` turns native values ``(N, C)`` (see :mod:`.transforms`) into model
+space ``(N, D)`` and back, writes native values as CSV cells in the file's own formats,
+and describes the layout the table model builds its output heads from
+(:meth:`TableCodec.layout`). It is stored in checkpoints as JSON.
+
+Conditioning (CTGAN's training-by-sampling): every categorical and boolean column is a
+*condition column*, and so is the missing flag (present, missing) of every number column
+with missing cells. A training batch picks, per row, a condition column uniformly and one
+of its one-hot positions with probability proportional to ``log(1 + count)``, then a real
+row holding that value; the condition's one-hot vector (``cond_dim`` wide, one position set)
+is appended to the row. The generator draws its own conditions the same way while
+training, and by the plain frequencies when sampling.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ganforge.data.table.reader import ColumnSpec, RawTable, format_datetime
+from ganforge.data.table.transforms import (
+    CategoryTransform,
+    Transform,
+    decode_rng,
+    fit_transform,
+    transform_from_json,
+)
+from ganforge.errors import CheckpointError, ConfigError
+
+CODEC_VERSION = 1
+
+
+class TableCodec:
+    """Transforms of a table's columns, in file order."""
+
+    def __init__(self, transforms: list[Transform]) -> None:
+        self.transforms = transforms
+        self.columns = [t.spec.name for t in transforms]
+        self.widths = [t.width for t in transforms]
+        self.offsets = list(np.cumsum([0, *self.widths[:-1]]).astype(int))
+        self.row_dim = int(sum(self.widths))
+        self.cond_columns = [j for j, t in enumerate(transforms) if t.cond_width]
+        sizes = [transforms[j].cond_width for j in self.cond_columns]
+        self.cond_sizes = sizes
+        self.cond_offsets = list(np.cumsum([0, *sizes[:-1]]).astype(int)) if sizes else []
+        self.cond_dim = int(sum(sizes))
+
+    @classmethod
+    def fit(
+        cls,
+        table: RawTable,
+        specs: list[ColumnSpec],
+        seed: int = 0,
+        domain: RawTable | None = None,
+        mixtures: bool = True,
+    ) -> TableCodec:
+        """Fit every column on ``table``'s cells; categories also know ``domain``'s values.
+        ``mixtures=False`` skips the numbers' mixtures (a codec that only reads cells)."""
+        extra = domain.cells if domain is not None else [None] * len(specs)
+        return cls(
+            [
+                fit_transform(s, cells, seed, more, mixtures)
+                for s, cells, more in zip(specs, table.cells, extra, strict=True)
+            ]
+        )
+
+    # -- native values ---------------------------------------------------------------------
+    def native(self, table: RawTable) -> np.ndarray:
+        """The file's cells as native values ``(N, C)`` float64."""
+        return np.stack(
+            [t.native(cells) for t, cells in zip(self.transforms, table.cells, strict=True)], 1
+        )
+
+    def encode(self, native: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Native ``(N, C)`` -> model space rows ``(N, row_dim)`` (modes sampled with
+        ``seed``)."""
+        rng = np.random.default_rng(seed)
+        parts = [t.encode(native[:, j], rng) for j, t in enumerate(self.transforms)]
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """Model space ``(N, >= row_dim)`` -> native ``(N, C)``; columns past ``row_dim``
+        (the condition vector) are ignored. Grouped rare categories are drawn with a
+        generator seeded from ``x``'s bytes, so decoding is deterministic."""
+        x = np.asarray(x, dtype=np.float64)[:, : self.row_dim]
+        rng = decode_rng(x)
+        out = np.empty((len(x), len(self.transforms)))
+        for j, t in enumerate(self.transforms):
+            out[:, j] = t.decode(x[:, self.offsets[j] : self.offsets[j] + t.width], rng)
+        return out
+
+    # -- rows of text ----------------------------------------------------------------------
+    def cell(self, j: int, value: float) -> str:
+        """Native value of column ``j`` as the file would spell it ("" when missing)."""
+        t = self.transforms[j]
+        if math.isnan(value):
+            return ""
+        if isinstance(t, CategoryTransform):
+            return t.values[int(value)]
+        spec = t.spec
+        if spec.type == "datetime":
+            return format_datetime(value, spec.format)
+        if spec.type == "integer":
+            return str(int(round(value)))
+        if spec.decimals is not None:
+            return f"{value:.{spec.decimals}f}"
+        return f"{value:.10g}"
+
+    def rows(self, native: np.ndarray) -> list[list[str]]:
+        """Native ``(N, C)`` -> rows of strings, in the file's formats."""
+        return [[self.cell(j, v) for j, v in enumerate(row)] for row in native.tolist()]
+
+    # -- conditions ------------------------------------------------------------------------
+    def condition_probs(self, log_frequency: bool) -> list[np.ndarray]:
+        """Per condition column, the probability of each one-hot position: proportional
+        to ``log(1 + count)`` (training) or to ``count`` (sampling)."""
+        out = []
+        for j in self.cond_columns:
+            counts = self.transforms[j].position_counts().astype(np.float64)
+            w = np.log1p(counts) if log_frequency else counts
+            out.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
+        return out
+
+    def where(self, column: str, value: str) -> tuple[int, int, int | None]:
+        """``--where column=value`` -> ``(column index, value index or -1 for missing,
+        flat condition index or None)``; unknown column or value: :class:`ConfigError`."""
+        if column not in self.columns:
+            raise ConfigError(
+                f"--where: unknown column {column!r}; columns: {', '.join(self.columns)}"
+            )
+        j = self.columns.index(column)
+        t = self.transforms[j]
+        if not isinstance(t, CategoryTransform):
+            raise ConfigError(
+                f"--where: column {column!r} is {t.spec.type}; only categorical and boolean "
+                "columns can be conditioned on"
+            )
+        if value == "" and t.has_missing:
+            idx = -1
+            pos = t.width - 1
+        elif value in t.values:
+            idx = t.values.index(value)
+            pos = int(t.positions(np.array([float(idx)]))[0])
+        else:
+            shown = ", ".join(repr(v) for v in t.values[:10])
+            more = f" and {len(t.values) - 10} more" if len(t.values) > 10 else ""
+            raise ConfigError(f"--where: column {column!r} has no value {value!r} ({shown}{more})")
+        flat = self.cond_offsets[self.cond_columns.index(j)] + pos
+        return j, idx, flat
+
+    def layout(self) -> dict[str, Any]:
+        """What the table model builds its heads from: the blocks of one row in order, and
+        the condition columns (offset of each one's block in the row, its size, and the
+        position probabilities for training and for sampling)."""
+        blocks = [[b.kind, b.size] for t in self.transforms for b in t.blocks()]
+        return {
+            "blocks": blocks,
+            "row_dim": self.row_dim,
+            "condition": {
+                "row_offsets": [
+                    int(self.offsets[j] + self.transforms[j].cond_start) for j in self.cond_columns
+                ],
+                "sizes": [int(s) for s in self.cond_sizes],
+                "train_probs": [p.tolist() for p in self.condition_probs(True)],
+                "sample_probs": [p.tolist() for p in self.condition_probs(False)],
+            },
+        }
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {
+            "version": CODEC_VERSION,
+            "columns": [{"spec": asdict(t.spec), "state": t.state()} for t in self.transforms],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableCodec:
+        try:
+            if int(data.get("version", 0)) > CODEC_VERSION:
+                raise CheckpointError("the table codec is newer than this ganforge; upgrade")
+            transforms = [
+                transform_from_json(ColumnSpec(**c["spec"]), c["state"]) for c in data["columns"]
+            ]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"damaged table codec in the checkpoint: {exc}") from None
+        if not transforms:
+            raise CheckpointError("damaged table codec in the checkpoint: no columns")
+        return cls(transforms)

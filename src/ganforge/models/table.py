@@ -1,0 +1,169 @@
+"""The table model (CTGAN, Xu et al. 2019): output heads shaped by the table's columns.
+
+Generator ``G(z, y=None)``: ``z (B, noise_dim)`` and a condition vector ``c (B, cond_dim)``
+(one position set: a value of one categorical column) go through residual layers
+(``h -> concat(ReLU(BN(W h)), h)``, one per ``g_hidden`` width) and a linear map to the
+row's dimensions; each block of the layout gets its activation: ``tanh`` for
+mode-normalised values, Gumbel-softmax (temperature :data:`TAU`) for one-hot blocks
+(modes, categories, booleans, missing flags). The output is ``(B, row_dim + cond_dim)``:
+the row, then ``c``, so the discriminator judges each row with its condition.
+
+Conditions: with ``y`` ``(B,)`` int64 (flat condition indices, e.g. from ``--where``) G
+uses them. Without, G draws them itself: a condition column uniformly, then one of its
+values with log-frequency probabilities while training (what training-by-sampling draws
+for the real rows) and with the data's frequencies when sampling (``G.eval()``), so
+unconditional samples follow the data. In eval mode the draws (conditions and the Gumbel
+noise) come from a generator seeded from ``z``'s bytes: samples are a function of the noise,
+reproducible from the sampling seed. While training they use torch's global stream, which
+checkpoints store.
+
+G also offers :meth:`TableGenerator.generator_terms`: CTGAN's condition loss, the
+cross-entropy between the condition and the generated value of its column, which the
+objective adds to G's loss as ``cond``.
+
+Discriminator: the MLP critic (LeakyReLU(0.2), dropout ``d_dropout``) on the row and its
+condition; PacGAN packing as for every model (``pack``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganforge.config import ModelConfig
+from ganforge.errors import ConfigError
+from ganforge.models.mlp import MLPDiscriminator
+
+TAU = 0.2
+EPS = 1e-10
+
+
+class Residual(nn.Module):
+    """``(B, i) -> (B, i + o)``: ``concat(ReLU(BN(W x)), x)``."""
+
+    def __init__(self, i: int, o: int, batch_norm: bool = True) -> None:
+        super().__init__()
+        self.fc = nn.Linear(i, o)
+        self.bn = nn.BatchNorm1d(o) if batch_norm else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
+
+
+def _padded(probs: list[list[float]]) -> torch.Tensor:
+    """Per condition column probabilities, zero-padded to one matrix ``(n_cond, K_max)``."""
+    width = max(len(p) for p in probs)
+    return torch.tensor([list(p) + [0.0] * (width - len(p)) for p in probs], dtype=torch.float64)
+
+
+class TableGenerator(nn.Module):
+    def __init__(self, cfg: ModelConfig, layout: dict[str, Any]) -> None:
+        super().__init__()
+        self.noise_dim = cfg.noise_dim
+        self.blocks = [(str(kind), int(size)) for kind, size in layout["blocks"]]
+        self.row_dim = int(layout["row_dim"])
+        if sum(size for _, size in self.blocks) != self.row_dim:
+            raise ConfigError("the table layout's blocks do not add up to its row width")
+        cond = layout["condition"]
+        sizes = [int(s) for s in cond["sizes"]]
+        self.cond_dim = sum(sizes)
+        width = cfg.noise_dim + self.cond_dim
+        layers: list[nn.Module] = []
+        for h in cfg.g_hidden:
+            layers.append(Residual(width, h, cfg.g_batch_norm))
+            width += h
+        layers.append(nn.Linear(width, self.row_dim))
+        self.net = nn.Sequential(*layers)
+        if sizes:
+            offsets = torch.cumsum(torch.tensor([0, *sizes[:-1]]), 0)
+            # flat condition index -> the row position of the value it names
+            rows = [
+                int(o) + k
+                for o, s in zip(cond["row_offsets"], sizes, strict=True)
+                for k in range(s)
+            ]
+            self.register_buffer("cond_offsets", offsets, persistent=False)
+            self.register_buffer("cond_rows", torch.tensor(rows), persistent=False)
+            self.register_buffer("train_probs", _padded(cond["train_probs"]), persistent=False)
+            self.register_buffer("sample_probs", _padded(cond["sample_probs"]), persistent=False)
+
+    # -- conditions --------------------------------------------------------------------------
+    def _stream(self, z: torch.Tensor) -> torch.Generator | None:
+        """Training: torch's global stream (``None``); eval: a generator seeded from ``z``."""
+        if self.training:
+            return None
+        digest = hashlib.blake2b(z.detach().cpu().numpy().tobytes(), digest_size=8).digest()
+        return torch.Generator(device=z.device).manual_seed(
+            int.from_bytes(digest, "little") % (2**63)
+        )
+
+    def draw_conditions(self, n: int, gen: torch.Generator | None, device) -> torch.Tensor:
+        """``(n,)`` flat condition indices: a column uniformly, then a value (log-frequency
+        while training, the data's frequencies in eval mode)."""
+        probs = (self.train_probs if self.training else self.sample_probs).to(device)
+        col = torch.randint(len(probs), (n,), generator=gen, device=device)
+        pos = torch.multinomial(probs[col], 1, generator=gen).squeeze(1)
+        return self.cond_offsets.to(device)[col] + pos
+
+    # -- forward -------------------------------------------------------------------------------
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, noise_dim), (B,) | None -> (B, row_dim + cond_dim)``."""
+        gen = self._stream(z)
+        parts = [z]
+        cond = z.new_zeros((z.shape[0], 0))
+        if self.cond_dim:
+            if y is None:
+                y = self.draw_conditions(z.shape[0], gen, z.device)
+            elif ((y < 0) | (y >= self.cond_dim)).any():
+                raise ConfigError(f"condition indices must be in [0, {self.cond_dim - 1}]")
+            cond = F.one_hot(y.long(), self.cond_dim).to(z.dtype)
+            parts.append(cond)
+        raw = self.net(torch.cat(parts, dim=1))  # (B, row_dim)
+        return torch.cat([self._activate(raw, gen), cond], dim=1)
+
+    def _activate(self, raw: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
+        out, start = [], 0
+        for kind, size in self.blocks:
+            logits = raw[:, start : start + size]
+            if kind == "tanh":
+                out.append(torch.tanh(logits))
+            else:
+                u = torch.rand(logits.shape, generator=gen, device=logits.device)
+                gumbel = -torch.log(-torch.log(u + EPS) + EPS)
+                out.append(F.softmax((logits + gumbel) / TAU, dim=1))
+            start += size
+        return torch.cat(out, dim=1)
+
+    def generator_terms(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """CTGAN's condition loss on generated rows ``(B, row_dim + cond_dim)``: mean of
+        ``-log p`` of the conditioned value in its column's (soft) one-hot."""
+        if not self.cond_dim:
+            return {}
+        y = fake[:, self.row_dim :].argmax(dim=1)
+        p = fake.gather(1, self.cond_rows[y].unsqueeze(1)).squeeze(1)
+        return {"cond": -torch.log(p + 1e-6).mean()}
+
+
+def build_table(
+    cfg: ModelConfig, shape: tuple[int, ...], layout: dict[str, Any] | None = None
+) -> tuple[nn.Module, nn.Module]:
+    """``(G, D)`` for a table whose model-space layout is ``layout`` (the dataset's
+    ``output_layout``); ``shape`` is D's input ``(pack * (row_dim + cond_dim),)``."""
+    if layout is None:
+        raise ConfigError(
+            f"architecture {cfg.arch!r} models tables: give a .csv dataset (it builds its "
+            "output heads from the table's columns)"
+        )
+    if cfg.conditional != "none":
+        raise ConfigError(
+            f"architecture {cfg.arch!r} conditions on the table's own columns; "
+            "leave --conditional at none"
+        )
+    return TableGenerator(cfg, layout), MLPDiscriminator(cfg, shape)
+
+
+build_table.takes_layout = True  # type: ignore[attr-defined]

@@ -1,0 +1,149 @@
+"""The table model (preset ctgan): heads that match the column layout, conditions drawn
+by log-frequency while training and by frequency when sampling, the condition loss,
+packing, reproducible eval-mode samples, and a short run that learns a rare category and
+the number that depends on it."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge.config import ModelConfig
+from ganforge.data.table import TableData
+from ganforge.errors import ConfigError
+from ganforge.models import build_models, get_preset
+
+
+def _dep_table(path: Path, n: int = 1000, seed: int = 0) -> Path:
+    """g: A (85%) or B (15%); x ~ N(0, 1) for A, N(6, 0.5) for B."""
+    rng = np.random.default_rng(seed)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["g", "x", "flag"])
+        for _ in range(n):
+            b = rng.random() < 0.15
+            x = rng.normal(6, 0.5) if b else rng.normal(0, 1)
+            w.writerow(["B" if b else "A", f"{x:.3f}", "yes" if rng.random() < 0.5 else "no"])
+    return path
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory) -> TableData:
+    return TableData(_dep_table(tmp_path_factory.mktemp("t") / "dep.csv"))
+
+
+def _small() -> ModelConfig:
+    import dataclasses
+
+    return dataclasses.replace(
+        get_preset("ctgan").model, g_hidden=(32,), d_hidden=(32,), noise_dim=8
+    )
+
+
+def test_heads_match_the_layout(table: TableData) -> None:
+    torch.manual_seed(0)
+    g, d = build_models(_small(), table.shape, table.output_layout)
+    out = g(torch.randn(64, 8))
+    assert out.shape == (64, table.shape[0])
+    start = 0
+    for kind, size in table.output_layout["blocks"]:
+        block = out[:, start : start + size]
+        if kind == "tanh":
+            assert block.abs().max() <= 1
+        else:
+            torch.testing.assert_close(block.sum(1), torch.ones(64))
+            assert (block >= 0).all()
+        start += size
+    cond = out[:, start:]
+    assert cond.shape[1] == table.table.cond_dim
+    assert torch.all(cond.sum(1) == 1) and torch.all((cond == 0) | (cond == 1))
+    assert d(out).shape == (64 // get_preset("ctgan").model.pack,)  # packs of 8
+
+
+def test_eval_samples_are_a_function_of_the_noise(table: TableData) -> None:
+    g, _ = build_models(_small(), table.shape, table.output_layout)
+    g.eval()
+    z = torch.randn(32, 8)
+    torch.testing.assert_close(g(z), g(z.clone()))
+    assert not torch.equal(g(z), g(torch.randn(32, 8)))
+
+
+def test_conditions_log_frequency_in_training_frequency_in_sampling(table: TableData) -> None:
+    g, _ = build_models(_small(), table.shape, table.output_layout)
+    codec = table.table
+    k = codec.cond_columns.index(codec.columns.index("g"))
+    counts = codec.transforms[codec.cond_columns[k]].position_counts().astype(float)
+    off = codec.cond_offsets[k]
+    torch.manual_seed(0)
+    train_y = g.train().draw_conditions(40000, None, "cpu")
+    sample_y = g.eval().draw_conditions(40000, torch.Generator().manual_seed(0), "cpu")
+    for y, weights in ((train_y, np.log1p(counts)), (sample_y, counts)):
+        mine = y[(y >= off) & (y < off + 2)] - off
+        got = np.bincount(mine.numpy(), minlength=2) / len(mine)
+        np.testing.assert_allclose(got, weights / weights.sum(), atol=0.015)
+    # B is 131 of 800 training rows (16%); log-frequency conditions ask for it
+    # log(132) / (log(670) + log(132)) = 4.883 / 11.390 = 43% of the time
+    assert counts.tolist() == [669, 131]
+    assert np.log1p(counts[1]) / np.log1p(counts).sum() == pytest.approx(0.4287, abs=1e-4)
+
+
+def test_given_conditions_are_used(table: TableData) -> None:
+    g, _ = build_models(_small(), table.shape, table.output_layout)
+    y = torch.tensor([0, 1, 2, 3])
+    out = g(torch.randn(4, 8), y)
+    torch.testing.assert_close(out[:, table.table.row_dim :], torch.eye(table.table.cond_dim)[y])
+    with pytest.raises(ConfigError, match="condition indices"):
+        g(torch.randn(1, 8), torch.tensor([table.table.cond_dim]))
+
+
+def test_condition_loss_is_minus_log_of_the_conditioned_value(table: TableData) -> None:
+    g, _ = build_models(_small(), table.shape, table.output_layout)
+    codec = table.table
+    fake = torch.zeros(2, table.shape[0])
+    gpos = codec.offsets[codec.columns.index("g")]  # the g column's one-hot in the row
+    fake[:, gpos : gpos + 2] = torch.tensor([[0.25, 0.75], [0.9, 0.1]])
+    k = codec.cond_columns.index(codec.columns.index("g"))
+    fake[0, codec.row_dim + codec.cond_offsets[k] + 1] = 1  # row 0 asks for B: p = 0.75
+    fake[1, codec.row_dim + codec.cond_offsets[k] + 0] = 1  # row 1 asks for A: p = 0.9
+    want = -(math.log(0.75 + 1e-6) + math.log(0.9 + 1e-6)) / 2
+    assert g.generator_terms(fake)["cond"].item() == pytest.approx(want, rel=1e-5)
+
+
+def test_the_table_model_needs_a_table() -> None:
+    with pytest.raises(ConfigError, match="models tables"):
+        build_models(_small(), (10,))
+
+
+def test_a_short_run_learns_a_rare_category_and_its_numbers(tmp_path: Path) -> None:
+    """1,000 steps of 64 rows (~6 s on one thread): B's frequency within 5 points of 15%,
+    x's median near 0 for A and near 6 for B; --where g=B gives only B rows with x ~ 6."""
+    import ganforge
+    from ganforge.api import load_generator
+    from ganforge.config import TrainConfig
+    from ganforge.tables import sample_rows
+
+    path = _dep_table(tmp_path / "dep.csv")
+    cfg = TrainConfig(
+        dataset=str(path),
+        model={"g_hidden": (64, 64), "d_hidden": (64, 64), "noise_dim": 32},
+        steps=1000,
+        batch_size=64,
+        threads=1,
+        sample_every=0,
+        out=str(tmp_path / "run"),
+    )
+    run = ganforge.train(cfg)
+    assert run.metrics["protocol"]["n_synthetic"] == 200
+    loaded = load_generator(run.run_dir)
+    x = sample_rows(loaded, 2000, seed=1)
+    b = x[:, 0] == 1
+    assert abs(b.mean() - 0.15) < 0.05, b.mean()
+    assert abs(np.median(x[~b, 1])) < 1.0 and abs(np.median(x[b, 1]) - 6) < 1.0
+    only_b = sample_rows(loaded, 300, seed=2, where={"g": "B"})
+    assert (only_b[:, 0] == 1).all() and abs(np.median(only_b[:, 1]) - 6) < 1.0
+    np.testing.assert_array_equal(sample_rows(loaded, 50, seed=3), sample_rows(loaded, 50, seed=3))
