@@ -11,6 +11,8 @@
 - :mod:`~ganforge.evaluation.image` (metrics in :mod:`~ganforge.evaluation.image_metrics`,
   real reference sets in :mod:`~ganforge.evaluation.references`, image files given by
   path in :mod:`~ganforge.evaluation.image_files`): images, for runs and image sets.
+- :mod:`~ganforge.evaluation.sequence`: generated text against held-out lines, with
+  grammar checks and prompted answers for the built-in grammars.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ganforge.evaluation.registry import (
 # metrics lead the summary table)
 from ganforge.evaluation import lowdim  # noqa: E402, F401  isort: skip
 from ganforge.evaluation import image  # noqa: E402, F401  isort: skip
+from ganforge.evaluation import sequence  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "EVALUATORS",

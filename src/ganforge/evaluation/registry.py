@@ -166,14 +166,22 @@ def compute_metrics(kind: str, inputs: Any) -> MetricResults:
 
 
 def evaluate_samples(
-    dataset: Any, fake: np.ndarray, n: int, seed: int = 0, labels: np.ndarray | None = None
+    dataset: Any,
+    fake: Any,
+    n: int,
+    seed: int = 0,
+    labels: np.ndarray | None = None,
+    **context: Any,
 ) -> dict[str, Any]:
     """Evaluate native-unit ``fake`` samples against ``dataset`` with its kind's evaluator.
 
     ``labels``: the class each sample was generated for (conditional models); passed on
     only to an evaluator that takes a ``labels`` argument, so evaluators without
-    conditional metrics (low-dimensional data) need not accept it."""
+    conditional metrics (low-dimensional data) need not accept it. ``context``: further
+    keyword arguments (e.g. ``generator=`` for the ``sequence`` evaluator's prompt
+    completions), likewise passed only to an evaluator whose signature names them."""
     evaluator = EVALUATORS.get(dataset.kind)
-    takes_labels = "labels" in inspect.signature(evaluator).parameters
-    extra = {"labels": np.asarray(labels)} if labels is not None and takes_labels else {}
+    params = inspect.signature(evaluator).parameters
+    extra = {"labels": np.asarray(labels)} if labels is not None and "labels" in params else {}
+    extra.update({k: v for k, v in context.items() if k in params and v is not None})
     return evaluator(dataset, fake, n=n, seed=seed, **extra)
