@@ -150,7 +150,7 @@ def plot_samples(run: Path) -> list[Path]:
         real = f["real"]
     if real.ndim == 4 and real.dtype == np.uint8:  # images: PNG grids and a GIF
         return plot_image_run(run)
-    if real.ndim > 2:  # other kinds draw their own figures
+    if real.ndim > 2 or real.dtype.kind == "U":  # other kinds draw their own figures
         return []
     plt = _pyplot()
     eq = _equilibrium(run)
