@@ -96,7 +96,7 @@ def test_protocol_records_counts_tokenization_and_smoothing() -> None:
 
 def test_whitespace_tokens() -> None:
     out = evaluate_texts(["a b", "a c"], ["a b"], ["a b", "a c"], tokenize=str.split)
-    assert out["protocol"]["tokenization"] == "split"
+    assert out["protocol"]["tokenization"] == "whitespace-separated words"
     assert out["length_w1"] == 0.0
     assert out["jsd_1"] == pytest.approx(0.0)
 

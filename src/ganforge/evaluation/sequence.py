@@ -21,7 +21,8 @@ real answers are correct by definition).
 Entry points: :func:`evaluate_texts` (plain lists of strings, no model needed) and
 :func:`evaluate_sequence_samples`, the evaluator registered for kind ``sequence``, which
 reads the lines from the dataset and completes prompts with ``complete(prompts) ->
-lines`` or, given only the ``generator``, with ``ganforge.training.sampling.complete``.
+lines`` (the trainer passes ``ganforge.training.sampling.complete`` bound to its
+generator).
 """
 
 from __future__ import annotations
@@ -153,6 +154,13 @@ register_metric("length_w1", False, shape_statistics, kind="sequence")
 register_metric("mean_position_entropy", True, shape_statistics, kind="sequence")
 
 
+def _tokenization(tokenize: text.Tokenizer) -> str:
+    if tokenize is None:
+        return "characters"
+    name = getattr(tokenize, "__name__", repr(tokenize))
+    return "whitespace-separated words" if name == "split" else name
+
+
 def _draw(lines: Sequence[str], n: int, rng: random.Random) -> list[str]:
     """``n`` of ``lines`` without replacement (all of them, shuffled, when ``n`` is larger)."""
     lines = list(lines)
@@ -218,7 +226,7 @@ def evaluate_texts(
         "n_prompts": len(prompts) if prompts is not None else 0,
         "prompts": "distinct held-out prompts (prefix up to '='), seeded order",
         "answer_rule": "completion starts with its prompt and is a correct equation",
-        "tokenization": "characters" if tokenize is None else getattr(tokenize, "__name__", "?"),
+        "tokenization": _tokenization(tokenize),
         "bleu": SMOOTHING + "; every held-out line is a reference for every sample",
         "self_bleu": f"the same BLEU-4, each of the first {SELF_BLEU_SAMPLES} samples "
         "against the others, pooled",
@@ -232,34 +240,22 @@ def evaluate_texts(
     return add_floor(out, floor.values)
 
 
-def _run_completer(generator: Any, dataset: Any, seed: int) -> Complete | None:
-    """``complete(prompts)`` through ``ganforge.training.sampling.complete`` (greedy)."""
-    if generator is None:
-        return None
-    from ganforge.training import sampling
-
-    fn = getattr(sampling, "complete", None)
-    if fn is None:
-        return None
-    return lambda prompts: fn(generator, dataset, prompts, seed=seed, argmax=True)
-
-
 def evaluate_sequence_samples(
     dataset: Any,
     fake: Sequence[str],
     n: int,
     seed: int = 0,
     complete: Complete | None = None,
-    generator: Any = None,
 ) -> dict[str, Any]:
     """Evaluator for data kind ``sequence`` (``fake``: decoded lines, ``dataset.decode``).
 
     Reads ``dataset.train_lines``, ``dataset.heldout_lines``, ``dataset.grammar`` (a name
-    or ``None``), ``dataset.prompted`` and ``dataset.max_len``; prompts are completed by
-    ``complete`` or, when only ``generator`` is given, greedily by
-    ``ganforge.training.sampling.complete(generator, dataset, prompts, seed=seed)``."""
-    if complete is None:
-        complete = _run_completer(generator, dataset, seed)
+    or ``None``), ``dataset.prompted``, ``dataset.max_len`` and the vocabulary's tokenizer
+    (``"word"``: whitespace-separated tokens; else characters); held-out prompts are
+    completed by ``complete(prompts) -> whole lines`` (the trainer passes the sampling
+    generator's greedy completion, ``ganforge.training.sampling.complete``)."""
+    vocab = getattr(dataset, "vocab", None)
+    words = getattr(vocab, "tokenizer", "char") == "word"
     out = evaluate_texts(
         list(fake),
         dataset.train_lines,
@@ -269,7 +265,7 @@ def evaluate_sequence_samples(
         prompted=bool(getattr(dataset, "prompted", False)),
         max_len=int(getattr(dataset, "max_len", 0) or 0),
         seed=seed,
-        tokenize=getattr(getattr(dataset, "vocab", None), "tokenize", None),
+        tokenize=vocab.split if words else None,
     )
     out["protocol"]["n_real"] = int(n)
     return out
