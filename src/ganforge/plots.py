@@ -1,6 +1,6 @@
 """Plots rebuilt from a run directory's files (``history.jsonl``, ``samples/*.npz``):
-loss curves, real-vs-generated figures, and for image runs the sample grids and the
-progress GIF.
+loss curves, real-vs-generated figures, for image runs the sample grids and the
+progress GIF, and for text runs the text panel (:mod:`ganforge.plots_text`).
 
 Uses matplotlib's Agg backend (no display needed). :func:`plot_run` can be called any
 time after the fact: ``ganforge plot RUN``.
@@ -224,6 +224,9 @@ def plot_run(run: str | Path) -> list[Path]:
         raise DataError(f"{run}: not a ganforge run directory (no config.json)")
     (run / "plots").mkdir(exist_ok=True)
     written = plot_samples(run)
+    from ganforge.plots_text import plot_text_run
+
+    written += plot_text_run(run)  # text runs: the text panel of the snapshots
     curves = plot_curves(run)
     if curves is not None:
         written.append(curves)
