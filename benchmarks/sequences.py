@@ -67,23 +67,30 @@ def corpus(name: str) -> tuple[list[str], list[str]]:
 
 
 def chance(name: str) -> dict[str, float]:
-    """Exact correctness of random valid equations (see the module docstring)."""
+    """Exact correctness of random valid equations on the built-in corpus ``name``."""
     from ganforge.data.grammars import get_grammar
+
+    return chance_of(*corpus(name), get_grammar(name))
+
+
+def chance_of(train: list[str], heldout: list[str], grammar: Any) -> dict[str, float]:
+    """Correctness of a valid left side with an answer drawn from the training answers'
+    empirical distribution: ``mean P_train(answer = true answer)`` over the training
+    lines (``correctness``) and over the distinct held-out prompts (``answer_accuracy``,
+    and ``answer_accuracy_+`` over those whose one operator is ``+``)."""
     from ganforge.evaluation.sequence import heldout_prompts
 
-    g = get_grammar(name)
-    train, heldout = corpus(name)
-    freq = Counter(g.answer_of(line) for line in train)
+    freq = Counter(grammar.answer_of(line) for line in train)
 
     def p(answer: str) -> float:
         return freq[answer] / len(train)
 
-    prompts = heldout_prompts(heldout, g, len(heldout), seed=0)
+    prompts = heldout_prompts(heldout, grammar, len(heldout), seed=0)
     return {
         "validity": 1.0,
-        "correctness": sum(p(g.answer_of(x)) for x in train) / len(train),
-        "answer_accuracy": sum(p(g.answer(x)) for x in prompts) / len(prompts),
-        "answer_accuracy_+": _mean([p(g.answer(x)) for x in prompts if _only_plus(x)]),
+        "correctness": _mean([p(grammar.answer_of(x)) for x in train]),
+        "answer_accuracy": _mean([p(grammar.answer(x)) for x in prompts]),
+        "answer_accuracy_+": _mean([p(grammar.answer(x)) for x in prompts if _only_plus(x)]),
     }
 
 
