@@ -251,7 +251,8 @@ def evaluate_sequence_samples(
 
     Reads ``dataset.train_lines``, ``dataset.heldout_lines``, ``dataset.grammar`` (a name
     or ``None``), ``dataset.prompted``, ``dataset.max_len`` and the vocabulary's tokenizer
-    (``"word"``: whitespace-separated tokens; else characters); held-out prompts are
+    (``"word"``: whitespace-separated tokens; else characters); up to ``min(n, 1000)``
+    held-out prompts are
     completed by ``complete(prompts) -> whole lines`` (the trainer passes the sampling
     generator's greedy completion, ``ganforge.training.sampling.complete``)."""
     vocab = getattr(dataset, "vocab", None)
@@ -264,6 +265,7 @@ def evaluate_sequence_samples(
         complete=complete,
         prompted=bool(getattr(dataset, "prompted", False)),
         max_len=int(getattr(dataset, "max_len", 0) or 0),
+        n_prompts=min(int(n), MAX_PROMPTS) if n else MAX_PROMPTS,
         seed=seed,
         tokenize=vocab.split if words else None,
     )
