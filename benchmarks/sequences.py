@@ -11,7 +11,7 @@ For each dataset (``arithmetic``, ``expressions``) and seed:
   ``--seconds`` of process CPU time on one thread, sampled at temperature 1 for free lines
   and greedy for prompt answers, scored by the same evaluator
   (:func:`ganforge.evaluation.sequence.evaluate_texts`) with as many samples as the GAN's
-  evaluation (``--n``).
+  evaluation (its ``protocol.n_fake``; ``--n`` without GAN runs).
 - **chance**: a random valid equation: a left side of the corpus with an answer drawn at
   random from the training answers' empirical distribution (the answer marginal, knowing
   nothing of the question). Its correctness is computed exactly:
@@ -141,13 +141,16 @@ def run_baseline(name: str, seed: int, seconds: float, n: int) -> dict[str, Any]
 
 def run_gan(name: str, seed: int, out: Path) -> dict[str, Any]:
     """``ganforge train --config recipes/NAME.yaml`` in a subprocess; its metrics.json."""
+    recipe = ROOT / "recipes" / f"{name}.yaml"
+    if not recipe.exists():
+        raise SystemExit(f"no recipe {recipe}; use --skip-gan or --gan-runs DIR ...")
     cmd = [
         sys.executable,
         "-m",
         "ganforge",
         "train",
         "--config",
-        str(ROOT / "recipes" / f"{name}.yaml"),
+        str(recipe),
     ]
     cmd += ["--seed", str(seed), "--out", str(out), "--threads", "1", "--quiet"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -216,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
             gan = given.get(name, [])
             if not args.skip_gan and not args.gan_runs:
                 gan = [run_gan(name, s, Path(tmp) / f"{name}-{s}") for s in args.seeds]
+            # the baseline is scored on as many samples as the GAN's evaluation was
+            n = int(gan[0].get("protocol", {}).get("n_fake", args.n)) if gan else args.n
             mle = []
             for s in args.seeds:
-                mle.append(run_baseline(name, s, args.seconds, args.n))
+                mle.append(run_baseline(name, s, args.seconds, n))
                 print(f"{name} seed {s}: {_flatten(mle[-1])}", file=sys.stderr, flush=True)
             ch = chance(name)
             results[name] = {"gan": gan, "mle": mle, "chance": ch}
