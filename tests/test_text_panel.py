@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.text import Text
 
 from ganforge.data.grammars import get_grammar
-from ganforge.plots import plot_run
+from ganforge.plots import metric_curves, plot_run
 from ganforge.plots_text import COLOURS, read_snapshots, run_panel, text_panel
 
 
@@ -60,3 +60,24 @@ def test_runs_without_text_snapshots_get_no_panel(tmp_path: Path) -> None:
 
     (tmp_path / "samples").mkdir()
     assert plot_text_run(tmp_path) == []
+
+
+def test_metric_curves_show_every_logged_metric(tmp_path: Path) -> None:
+    rows = [
+        {"step": 50, "loss/d": 1.0, "loss/g": 1.0, "d/real": 0.5, "d/fake": 0.5}
+        | {"acc/real": 0.5, "acc/fake": 0.5},
+        {"step": 100, "eval/validity": 0.25, "eval/correctness": 0.0},
+        {"step": 200, "eval/validity": 0.75, "eval/correctness": 0.5},
+    ]
+    fig = metric_curves(rows, best=200)
+    lines = {ax.get_title(): ax.get_lines() for ax in fig.axes if ax.get_title()}
+    assert set(lines) == {"validity", "correctness"}
+    data = lines["validity"][0]
+    assert list(data.get_xdata()) == [100, 200] and list(data.get_ydata()) == [0.25, 0.75]
+    assert list(lines["correctness"][1].get_xdata()) == [200, 200]  # the best step
+    assert metric_curves(rows[:1]) is None
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    (run / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert run / "plots" / "metrics.png" in plot_run(run)
