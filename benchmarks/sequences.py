@@ -195,7 +195,7 @@ def table(name: str, gan: list[dict], mle: list[dict], ch: dict[str, float]) -> 
     for row in ROWS:
         g = [_flatten(m).get(row, math.nan) for m in gan]
         b = [_flatten(m).get(row, math.nan) for m in mle]
-        c = f"{ch[row]:.4f}" if row in ch else "—"
+        c = f"{ch[row]:.4f}" if row in ch and not math.isnan(ch[row]) else "—"
         f = f"{floor_src[row]:.3f}" if row in floor_src else "—"
         lines.append(f"| {row} | {_cell(g)} | {_cell(b)} | {c} | {f} |")
     return "\n".join(lines)
