@@ -21,6 +21,7 @@ GROUP_TITLES = {
     "": "model options (override the preset)",
     "mlp": "MLP model options",
     "dcgan": "DCGAN model options",
+    "sequence": "sequence model options",
 }
 
 

@@ -26,7 +26,8 @@ OutputActivation = Literal["linear", "tanh", "sigmoid"]
 Optimizer = Literal["adam", "rmsprop"]
 Schedule = Literal["constant", "linear", "cosine"]
 Device = Literal["auto", "cpu", "cuda"]
-Conditioning = Literal["none", "concat", "projection", "acgan"]
+Conditioning = Literal["none", "concat", "projection", "acgan", "prompt"]
+Tokenizer = Literal["char", "word"]
 OnNaN = Literal["stop", "rollback"]
 Precision = Literal["fp32", "bf16", "fp16"]
 NoiseKind = Literal["gaussian", "uniform"]
@@ -107,7 +108,9 @@ class ModelConfig:
     g_output: OutputActivation = option("linear", "linear, tanh or sigmoid")
     d_dropout: float = option(0.0, "dropout in the discriminator")
     pack: int = option(1, "PacGAN: samples judged together by D")
-    conditional: Conditioning = option("none", "none, concat, projection or acgan (needs labels)")
+    conditional: Conditioning = option(
+        "none", "none, concat, projection or acgan (needs labels); prompt (sequences)"
+    )
     num_classes: int = option(0, "classes of a conditional model (set from the data)", cli=False)
     embed_dim: int = option(16, "label embedding size for conditional G")
     spectral_norm: bool = option(False, "spectral norm on every weight layer of D")
@@ -116,10 +119,25 @@ class ModelConfig:
     )
     d_hidden: tuple[int, ...] = option((256, 256, 256), "discriminator layer widths", group="mlp")
     base_width: int = option(64, "channels of the largest feature maps", group="dcgan")
+    seq_width: int = option(128, "channels (conv) or hidden units (GRU)", group="sequence")
+    seq_blocks: int = option(5, "residual blocks of the conv models", group="sequence")
+    gumbel_tau: float = option(1.0, "Gumbel-softmax temperature at the start", group="sequence")
+    gumbel_tau_end: float = option(0.1, "temperature at the end (annealed)", group="sequence")
+    straight_through: bool = option(
+        False, "hard one-hot forward, relaxed gradient (Gumbel)", group="sequence"
+    )
 
     def __post_init__(self) -> None:
         _check_int("noise_dim", self.noise_dim)
         _check_int("base_width", self.base_width)
+        _check_int("seq_width", self.seq_width)
+        _check_int("seq_blocks", self.seq_blocks, minimum=0)
+        _check_float("gumbel_tau", self.gumbel_tau, 0.0, lo_open=True)
+        _check_float("gumbel_tau_end", self.gumbel_tau_end, 0.0, lo_open=True)
+        if not isinstance(self.straight_through, bool):
+            raise OptionTypeError(
+                f"straight_through must be true or false, got {self.straight_through!r}"
+            )
         if not isinstance(self.spectral_norm, bool):
             raise OptionTypeError(
                 f"spectral_norm must be true or false, got {self.spectral_norm!r}"
@@ -157,7 +175,9 @@ class TrainConfig:
     image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
     preset: str | None = option(None, "model preset (default: the dataset's)")
     model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
-    loss: str = option("nonsaturating", "GAN loss (default nonsaturating)")
+    loss: str | None = option(
+        None, "GAN loss (default: the dataset's; nonsaturating, wgan-gp for sequences)"
+    )
     label_smoothing: float = option(0.0, "one-sided: real target 1 - s")
     label_noise: float = option(0.0, "uniform target noise: 1 ± a and 0 ± a")
     aux_weight: float = option(1.0, "conditional acgan: weight of the class loss")
@@ -216,6 +236,8 @@ class TrainConfig:
     reuse_fake: bool = option(True, "G's update reuses the last D step's fakes (one G forward)")
     precision: Precision = option("fp32", "fp32, bf16 or fp16 (mixed precision on CUDA only)")
     out: str | None = option(None, "run directory (default runs/NNNNN-DATASET-LOSS)")
+    max_len: int | None = option(None, "sequences: longest line kept, in tokens (files: 64)")
+    tokenizer: Tokenizer = option("char", "sequences: char or word (whitespace) tokens")
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
@@ -232,6 +254,10 @@ class TrainConfig:
         if self.columns is not None and not isinstance(self.columns, str):
             raise OptionTypeError(f"columns must be a path to a YAML file, got {self.columns!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
+        if self.loss is not None and (not isinstance(self.loss, str) or not self.loss):
+            raise ConfigError(f"loss must be a loss name, got {self.loss!r}")
+        _check_int("max_len", self.max_len, allow_none=True)
+        _check_literal("tokenizer", self.tokenizer, Tokenizer)
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
         _check_float("aux_weight", self.aux_weight, 0.0)
@@ -343,6 +369,7 @@ class ResolvedConfig(TrainConfig):
     ``best_metric``, ``threads``, ``out``)."""
 
     preset: str = "toy2d"
+    loss: str = "nonsaturating"
     model: ModelConfig = ModelConfig()
     n_critic: int = 1
     clip_value: float = 0.0
@@ -372,6 +399,7 @@ class ResolvedConfig(TrainConfig):
 #: The fields :func:`ganforge.defaults.resolve` fills in.
 RESOLVED = (
     "preset",
+    "loss",
     "model",
     "n_critic",
     "clip_value",

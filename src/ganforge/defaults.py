@@ -20,8 +20,9 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     already resolved is returned as it is."""
     if isinstance(cfg, ResolvedConfig) and not model_overrides:
         return cfg
-    loss = get_loss(cfg.loss)
     info = dataset_info(cfg.dataset, cfg.columns)
+    loss_name = cfg.loss or info.default_loss
+    loss = get_loss(loss_name)
     preset_name = cfg.preset or info.default_preset
     preset = get_preset(preset_name)
     if isinstance(cfg.model, ModelConfig):
@@ -31,7 +32,10 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         base.update(cfg.model or {})
     if model_overrides:
         base.update(_known("model", ModelConfig, model_overrides))
-    if base.get("conditional", "none") != "none":
+    if base.get("conditional") == "prompt":
+        if info.kind != "sequence":
+            raise ConfigError(f"conditional 'prompt' needs a sequence dataset, not {cfg.dataset!r}")
+    elif base.get("conditional", "none") != "none":
         if not info.num_classes:
             raise ConfigError(
                 f"dataset {cfg.dataset!r} has no labels; a conditional model needs them"
@@ -40,7 +44,7 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     model = ModelConfig(**base)
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
         raise ConfigError(
-            f"label smoothing/noise apply to classifier losses, not to loss {cfg.loss!r}"
+            f"label smoothing/noise apply to classifier losses, not to loss {loss_name!r}"
         )
     if cfg.augment and info.kind != "image":
         raise ConfigError(
@@ -53,6 +57,7 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     values = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(TrainConfig)}
     values.update(
         preset=preset_name,
+        loss=loss_name,
         model=model,
         steps=steps,
         n_critic=n_critic,

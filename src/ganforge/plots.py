@@ -1,6 +1,7 @@
 """Plots rebuilt from a run directory's files (``history.jsonl``, ``samples/*.npz``):
-loss curves, real-vs-generated figures, and for image runs the sample grids and the
-progress GIF.
+loss curves, metric curves (``eval/*`` rows), real-vs-generated figures, for image runs
+the sample grids and the progress GIF, and for text runs the text panel
+(:mod:`ganforge.plots_text`).
 
 Uses matplotlib's Agg backend (no display needed). :func:`plot_run` can be called any
 time after the fact: ``ganforge plot RUN``.
@@ -91,6 +92,42 @@ def plot_curves(run: Path) -> Path | None:
     return path
 
 
+def metric_curves(rows: list[dict[str, Any]], best: int | None = None) -> Any:
+    """A figure of every ``eval/<metric>`` in history ``rows`` against step, one panel
+    per metric (at most 12), ``best`` (a step) marked; None without such a column."""
+    rows = [r for r in rows if any(k.startswith("eval/") for k in r)]
+    names = list(dict.fromkeys(k for r in rows for k in r if k.startswith("eval/")))[:12]
+    if not names:
+        return None
+    plt = _pyplot()
+    cols = min(len(names), 4)
+    nrows = -(-len(names) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 2.9 * nrows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        pts = [(r["step"], r[name]) for r in rows if isinstance(r.get(name), (int, float))]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3)
+        if best is not None:
+            ax.axvline(best, color="green", ls=":", lw=1.5)
+        ax.set_title(name.removeprefix("eval/"), fontsize=9)
+        ax.set_xlabel("generator step", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def plot_metric_curves(run: Path) -> Path | None:
+    """``plots/metrics.png``: :func:`metric_curves` of the run's history (the metrics
+    logged at each evaluation for ``--best-metric``), or None without evaluations."""
+    fig = metric_curves(read_jsonl(run / "history.jsonl"), _best_step(run))
+    if fig is None:
+        return None
+    path = run / "plots" / "metrics.png"
+    _save(fig, path)
+    return path
+
+
 def _draw_lowdim(ax: Any, real: np.ndarray, snap: dict[str, np.ndarray], eq: float | None) -> None:
     fake = snap["fake"].reshape(len(snap["fake"]), -1)
     real = real.reshape(len(real), -1)
@@ -150,7 +187,7 @@ def plot_samples(run: Path) -> list[Path]:
         real = f["real"]
     if real.ndim == 4 and real.dtype == np.uint8:  # images: PNG grids and a GIF
         return plot_image_run(run)
-    if real.ndim > 2:  # other kinds draw their own figures
+    if real.ndim > 2 or real.dtype.kind == "U":  # other kinds draw their own figures
         return []
     plt = _pyplot()
     eq = _equilibrium(run)
@@ -224,7 +261,10 @@ def plot_run(run: str | Path) -> list[Path]:
         raise DataError(f"{run}: not a ganforge run directory (no config.json)")
     (run / "plots").mkdir(exist_ok=True)
     written = plot_samples(run)
-    curves = plot_curves(run)
-    if curves is not None:
-        written.append(curves)
+    from ganforge.plots_text import plot_text_run
+
+    written += plot_text_run(run)  # text runs: the text panel of the snapshots
+    for curves in (plot_curves(run), plot_metric_curves(run)):
+        if curves is not None:
+            written.append(curves)
     return written

@@ -49,6 +49,13 @@ def test_summary_table_rows_come_from_the_registry() -> None:
         "dcr_closer_to_train",
         "exact_copies",
         "nn_distance_ratio",
+        "validity",
+        "correctness",
+        "answer_accuracy",
+        "uniqueness",
+        "novelty",
+        "jsd_4",
+        "bleu4",
     ]
     table = _summary({"fid": 1.5, "precision": 0.5, "real_vs_real": {"fid": 0.25}})
     assert "fid" in table and "0.25" in table and "precision" not in table

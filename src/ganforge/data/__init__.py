@@ -12,6 +12,7 @@ from ganforge.registry import Registry
 DATASETS: Registry[DatasetInfo] = Registry("dataset", DatasetInfo)
 
 TABLE_SUFFIXES = (".csv", ".npy")
+TEXT_SUFFIXES = (".txt",)
 
 
 def register_dataset(info: DatasetInfo) -> DatasetInfo:
@@ -90,14 +91,33 @@ def dataset_info(name: str, columns: str | None = None) -> DatasetInfo:
     image_info = image_path_info(name)
     if image_info is not None:
         return image_info
-    if Path(name).suffix.lower() in TABLE_SUFFIXES or Path(name).exists():
-        if Path(name).suffix.lower() not in TABLE_SUFFIXES:
-            raise DataError(f"data file {name!r} must end in .csv or .npy")
+    suffix = Path(name).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return _text_info(name)
+    if suffix in TABLE_SUFFIXES or Path(name).exists():
+        if suffix not in TABLE_SUFFIXES:
+            raise DataError(f"data file {name!r} must end in .csv, .npy or .txt")
         return _mixed_info(name) if _is_mixed_csv(name) else _table_info(name)
     raise DataError(
         f"unknown dataset {name!r}; choose one of: {', '.join(list_datasets())}, "
-        "or give a path to a .csv or .npy file, an image folder, a folder of MNIST-format "
-        "IDX files or a Keras-style .npz"
+        "or give a path to a .csv or .npy file, a .txt file of lines, an image folder, a "
+        "folder of MNIST-format IDX files or a Keras-style .npz"
+    )
+
+
+#: a sequence dataset's defaults: the conv models with WGAN-GP (Gulrajani et al., 2017)
+SEQUENCE_DEFAULTS = {"default_preset": "seq-conv", "kind": "sequence", "default_loss": "wgan-gp"}
+
+
+def _text_info(path: str) -> DatasetInfo:
+    from ganforge.data.sequence import text_dataset
+
+    return DatasetInfo(
+        name=path,
+        factory=lambda cfg: text_dataset(path, cfg),
+        description="lines of text",
+        eval_samples=2000,
+        **SEQUENCE_DEFAULTS,
     )
 
 
@@ -141,6 +161,27 @@ def _register_builtins() -> None:
     ):
         register_dataset(info)
     _register_images()
+    _register_sequences()
+
+
+def _register_sequences() -> None:
+    from ganforge.data.base import register_codec_decoder
+    from ganforge.data.sequence import SequenceDecoder, grammar_dataset
+
+    for name, description in (
+        ("arithmetic", "equations a+b=c, a-b=c, a*b=c with operands 0-99 (27,000 lines)"),
+        ("expressions", "nested infix expressions over digits with their value (20,000 lines)"),
+    ):
+        register_dataset(
+            DatasetInfo(
+                name,
+                lambda c, n=name: grammar_dataset(n, c),
+                description,
+                eval_samples=2000,
+                **SEQUENCE_DEFAULTS,
+            )
+        )
+    register_codec_decoder("sequence", SequenceDecoder)
 
 
 def _register_images() -> None:

@@ -199,6 +199,14 @@ class Dataset:
         """``n`` real samples in native units, reproducible from ``seed`` (for evaluation)."""
         raise NotImplementedError
 
+    def draw_conditions(
+        self, n: int, num_classes: int, generator: torch.Generator, device: Any
+    ) -> torch.Tensor | None:
+        """Conditions ``y`` for ``n`` generated samples of a conditional run: uniform random
+        classes ``(n,)`` int64 drawn with ``generator`` on ``device``. Kinds whose
+        conditions are not classes (a sequence's prompts) override it."""
+        return torch.randint(num_classes, (n,), generator=generator, device=device)
+
 
 class Decoder(Dataset):
     """A dataset rebuilt from a checkpoint's codec: it decodes but holds no data."""
@@ -230,6 +238,7 @@ class DatasetInfo:
     noise_std: float = 1.0
     eval_samples: int = 2500
     num_classes: int | None = None
+    default_loss: str = "nonsaturating"
 
 
 #: data kind -> ``codec -> Dataset`` for kinds whose native form is not ``x * std + mean``.

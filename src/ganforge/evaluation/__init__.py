@@ -13,6 +13,8 @@
   path in :mod:`~ganforge.evaluation.image_files`): images, for runs and image sets.
 - :mod:`~ganforge.evaluation.table`: mixed-type tables (fidelity, ML efficacy, privacy),
   for runs and for any two CSV files.
+- :mod:`~ganforge.evaluation.sequence`: generated text against held-out lines, with
+  grammar checks and prompted answers for the built-in grammars.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ganforge.evaluation.registry import (
 from ganforge.evaluation import lowdim  # noqa: E402, F401  isort: skip
 from ganforge.evaluation import image  # noqa: E402, F401  isort: skip
 from ganforge.evaluation import table  # noqa: E402, F401  isort: skip
+from ganforge.evaluation import sequence  # noqa: E402, F401  isort: skip
 
 __all__ = [
     "EVALUATORS",

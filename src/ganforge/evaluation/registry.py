@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,14 +167,31 @@ def compute_metrics(kind: str, inputs: Any) -> MetricResults:
 
 
 def evaluate_samples(
-    dataset: Any, fake: np.ndarray, n: int, seed: int = 0, labels: np.ndarray | None = None
+    dataset: Any,
+    fake: Any,
+    n: int,
+    seed: int = 0,
+    labels: np.ndarray | None = None,
+    complete: Callable[[list[str]], list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate native-unit ``fake`` samples against ``dataset`` with its kind's evaluator.
+    """Evaluate native-unit ``fake`` samples (an array, or a list of strings for
+    sequences) against ``dataset`` with its kind's evaluator.
 
     ``labels``: the class each sample was generated for (conditional models); passed on
     only to an evaluator that takes a ``labels`` argument, so evaluators without
-    conditional metrics (low-dimensional data) need not accept it."""
+    conditional metrics (low-dimensional data) need not accept it. ``complete``: the
+    generator's completion of prompts (``list[str] -> list[str]``, whole lines), passed on
+    only to an evaluator that takes a ``complete`` argument. A kind without a registered
+    evaluator is not evaluated: one warning, and the result holds only its protocol."""
+    if dataset.kind not in EVALUATORS:
+        message = f"no evaluator is registered for data of kind {dataset.kind!r}; not evaluated"
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return {"protocol": {"skipped": message}}
     evaluator = EVALUATORS.get(dataset.kind)
-    takes_labels = "labels" in inspect.signature(evaluator).parameters
-    extra = {"labels": np.asarray(labels)} if labels is not None and takes_labels else {}
+    params = inspect.signature(evaluator).parameters
+    extra: dict[str, Any] = {}
+    if labels is not None and "labels" in params:
+        extra["labels"] = np.asarray(labels)
+    if complete is not None and "complete" in params:
+        extra["complete"] = complete
     return evaluator(dataset, fake, n=n, seed=seed, **extra)

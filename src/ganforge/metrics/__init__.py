@@ -4,7 +4,9 @@ Low-dimensional metrics live in :mod:`~.lowdim`; image metrics on feature arrays
 shape (N, D) in :mod:`~.frechet` (``fid``), :mod:`~.kernel_distance` (``kid``),
 :mod:`~.manifold` (``prdc``: precision, recall, density, coverage),
 :mod:`~.classifier_score` (``inception_score``) and :mod:`~.modes`; label accuracy of
-conditional generators in :mod:`~.labels`. No submodule shares a name with a function,
+conditional generators in :mod:`~.labels`; text metrics on lists of strings
+(uniqueness, novelty, n-gram JSD, BLEU, self-BLEU, lengths, per-position entropy) in
+:mod:`~.text`. No submodule shares a name with a function,
 so ``from ganforge.metrics import fid`` is the function whatever was imported before.
 Names resolve lazily so importing this package stays cheap.
 """
@@ -26,6 +28,13 @@ _LAZY = {
     "wasserstein1": "ganforge.metrics.lowdim",
     "mmd_rbf": "ganforge.metrics.lowdim",
     "marginal_stats": "ganforge.metrics.lowdim",
+    "uniqueness": "ganforge.metrics.text",
+    "novelty": "ganforge.metrics.text",
+    "ngram_jsd": "ganforge.metrics.text",
+    "bleu": "ganforge.metrics.text",
+    "self_bleu": "ganforge.metrics.text",
+    "length_distance": "ganforge.metrics.text",
+    "position_entropy": "ganforge.metrics.text",
 }
 
 __all__ = list(_LAZY)

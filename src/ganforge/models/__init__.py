@@ -157,7 +157,10 @@ def build_models(
     if getattr(builder, "takes_layout", False):
         builder = functools.partial(builder, layout=layout)
     p = cfg.pack
-    if cfg.conditional != "none":
+    if cfg.conditional == "prompt":  # the builder's generator reads prompts itself
+        if not getattr(builder, "prompts", False):
+            raise ConfigError(f"model {cfg.arch!r} cannot read prompts (conditional: prompt)")
+    elif cfg.conditional != "none":
         k = cfg.num_classes
         if k < 2:
             raise ConfigError(f"a conditional model needs num_classes >= 2, got {k}")

@@ -13,6 +13,7 @@ from ganforge.models.catalogue import Preset, register_model, register_preset
 from ganforge.models.dcgan import build_dcgan
 from ganforge.models.mlp import build_mlp
 from ganforge.models.table import build_table
+from ganforge.models.sequence import build_seq_conv, build_seq_gru
 
 WIDE3 = (256, 256, 256)
 
@@ -90,6 +91,18 @@ BUILTIN_PRESETS: tuple[tuple[str, dict[str, Any], str], ...] = (
         "classic 64x64x3 DCGAN: dense 100 -> 4x4x1024, transposed convs 512/256/128 with "
         "batch norm + LeakyReLU(0.2), tanh to 3 channels; mirrored D 128/256/512/1024",
     ),
+    (
+        "seq-conv",
+        {"arch": "seqconv", "noise_dim": 128, "seq_width": 128, "seq_blocks": 5},
+        "sequences (WGAN-GP, Gulrajani et al. 2017): linear z -> 128 x L, 5 residual blocks "
+        "of two Conv1d(k=5), 1x1 conv to V, softmax; the critic mirrors it",
+    ),
+    (
+        "seq-gru",
+        {"arch": "seqgru", "noise_dim": 128, "seq_width": 128, "seq_blocks": 5},
+        "sequences: GRU generator (128 units) with Gumbel-softmax tokens, temperature "
+        "annealed 1 -> 0.1; the seq-conv critic",
+    ),
 )
 
 
@@ -97,5 +110,7 @@ def register_builtins() -> None:
     register_model("mlp", build_mlp)
     register_model("dcgan", build_dcgan)
     register_model("ctgan", build_table)
+    register_model("seqconv", build_seq_conv)
+    register_model("seqgru", build_seq_gru)
     for name, options, description in BUILTIN_PRESETS:
         register_preset(Preset(name, ModelConfig(**options), description))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganforge.errors import ConfigError
-from ganforge.evaluation import METRIC_DIRECTIONS
+from ganforge.evaluation import METRIC_DIRECTIONS, metric_values
 from ganforge.io import append_jsonl
 from ganforge.training import guards, rundir, state
 
@@ -49,9 +49,14 @@ class BestTracker:
         return self.improve(score, step)
 
 
+def _scalar(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def evaluate_for_best(tr: Any) -> None:
-    """Evaluate ``tr``'s sampling generator, log ``eval/<metric>`` to the history and
-    write ``best.safetensors`` when the configured metric improved."""
+    """Evaluate ``tr``'s sampling generator, log ``eval/<metric>`` for every registered
+    scalar metric to the history and write ``best.safetensors`` when the configured
+    metric improved."""
     if not guards.weights_finite(tr.G, tr.D):
         guards.on_divergence(tr, tr.step, "weights")
         return
@@ -63,7 +68,10 @@ def evaluate_for_best(tr: Any) -> None:
             f"it reports: {reported}"
         )
     value = metrics.get(name)
-    row = {"step": tr.step, "time": time.time(), f"eval/{name}": value}
+    row: dict[str, Any] = {"step": tr.step, "time": time.time()}
+    # every registered scalar metric, for the metric curves (plots/metrics.png)
+    row.update({f"eval/{k}": v for k, v in metric_values(metrics).items() if _scalar(v)})
+    row[f"eval/{name}"] = value
     append_jsonl(tr.run_dir / "history.jsonl", row)
     if value is not None:
         score = -value if METRIC_DIRECTIONS.get(name) else value

@@ -68,6 +68,16 @@ def update_ema(G_ema: nn.Module, G: nn.Module, ema: float, step: int) -> None:
         b_ema.copy_(b)
 
 
+def set_progress(module: nn.Module, step: int, steps: int) -> None:
+    """Tell every submodule with a schedule of its own (a ``set_progress(fraction)``
+    method, e.g. a Gumbel-softmax temperature) how far training is: ``step / steps``."""
+    fraction = step / max(steps, 1)
+    for m in module.modules():
+        fn = getattr(m, "set_progress", None)
+        if callable(fn):
+            fn(fraction)
+
+
 class Batches:
     """Where a step's inputs come from: real batches (``data_gen`` stream), noise and
     random labels for G (``noise_gen`` stream), on the device. Each process (``rank``)
@@ -118,8 +128,9 @@ class Batches:
         return z.mul_(self.cfg.noise_std)
 
     def labels(self) -> torch.Tensor | None:
-        """``(B,)`` uniform random classes for G's conditional samples, or None."""
+        """Conditions for G's samples, or None: ``(B,)`` uniform random classes, or what
+        the dataset draws (a sequence's prompts, see ``Dataset.draw_conditions``)."""
         if not self.conditional:
             return None
         k, b = self.cfg.model.num_classes, self.cfg.batch_size
-        return torch.randint(k, (b,), generator=self.noise_gen, device=self.device)
+        return self.data.draw_conditions(b, k, self.noise_gen, self.device)

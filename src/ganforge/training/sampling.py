@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -106,7 +107,8 @@ def generate(
     labels: int | Any = None,
     truncation: float | None = None,
     noise: str = "gaussian",
-) -> np.ndarray | torch.Tensor:
+    conditions: torch.Tensor | None = None,
+) -> np.ndarray | torch.Tensor | list:
     """Draw ``n`` samples; the noise comes from a CPU generator seeded with ``seed``, so
     the result is reproducible for a given ``seed`` and ``batch_size`` on any device.
 
@@ -117,7 +119,11 @@ def generate(
     ``i % num_classes``. ``truncation`` t draws the noise from a normal truncated to
     [-t, t] (entries outside are redrawn; BigGAN's truncation trick; uniform noise: U(-t, t)
     for t < 1): more typical samples,
-    less variety.
+    less variety. ``conditions`` ``(n, ...)`` are given to the generator as they are
+    (a sequence's prompts) instead of labels. A generator that draws random numbers of
+    its own (a GRU sampling tokens) draws them from torch's global generator seeded with
+    ``seed`` inside this call (its state outside is left as it was). A ``decode`` that
+    returns lists (strings of a sequence dataset) gives one list.
     """
     if not isinstance(n, int) or n < 1:
         raise ConfigError(f"number of samples must be a positive integer, got {n!r}")
@@ -130,18 +136,135 @@ def generate(
     rng = torch.Generator().manual_seed(int(seed))
     if batch_size is None:
         batch_size = default_batch_size(generator, noise_dim, device, bool(num_classes))
-    y_all = _labels_for(n, num_classes, labels)
+    y_all = _labels_for(n, num_classes, labels) if conditions is None else conditions
+    if y_all is not None and len(y_all) != n:
+        raise ConfigError(f"{len(y_all)} conditions were given for {n} samples")
     chunks = []
     try:
-        for start in range(0, n, batch_size):
-            b = min(batch_size, n - start)
-            z = draw_noise((b, noise_dim), noise, rng, truncation=truncation)
-            z = z.mul_(noise_std).to(device)
-            y = None if y_all is None else y_all[start : start + b].to(device)
-            out = generator(z, y).to("cpu")
-            chunks.append(decode(out) if decode is not None else out.clone())
+        with torch.random.fork_rng(devices=[]):
+            torch.random.default_generator.manual_seed(int(seed))
+            for start in range(0, n, batch_size):
+                b = min(batch_size, n - start)
+                z = draw_noise((b, noise_dim), noise, rng, truncation=truncation)
+                z = z.mul_(noise_std).to(device)
+                y = None if y_all is None else y_all[start : start + b].to(device)
+                out = generator(z, y).to("cpu")
+                chunks.append(decode(out) if decode is not None else out.clone())
     finally:
         generator.train(was_training)
+    if decode is not None and isinstance(chunks[0], list):
+        return [s for chunk in chunks for s in chunk]
     if decode is not None:
         return np.concatenate(chunks, axis=0)
     return torch.cat(chunks, dim=0)
+
+
+# -- sequences ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def token_sampling(generator: nn.Module, temperature: float | None, argmax: bool):
+    """Within the block, generators that sample tokens themselves (a GRU with
+    ``sample_temperature`` and ``greedy``) sample at ``temperature`` (default 1) or, with
+    ``argmax``, greedily; their settings are restored afterwards."""
+    saved = []
+    for m in generator.modules():
+        if hasattr(m, "sample_temperature") and hasattr(m, "greedy"):
+            saved.append((m, m.sample_temperature, m.greedy))
+            m.sample_temperature = 1.0 if temperature is None else float(temperature)
+            m.greedy = bool(argmax)
+    try:
+        yield
+    finally:
+        for m, t, g in saved:
+            m.sample_temperature, m.greedy = t, g
+
+
+def position_sampler(decode: Any, temperature: float | None, seed: int) -> Any:
+    """A decoder of per-position probabilities ``(N, V, L)``: ``decode`` as it is (the most
+    probable token per position) when ``temperature`` is None, else each position's token
+    drawn from ``p ** (1 / temperature)`` renormalised, with a generator seeded by ``seed``."""
+    if temperature is None:
+        return decode
+    rng = torch.Generator().manual_seed(int(seed) + 1)
+
+    def sample(p: torch.Tensor) -> Any:
+        b, v, length = p.shape
+        logp = torch.log(p.double().clamp_min(1e-30)) / float(temperature)
+        q = torch.softmax(logp.permute(0, 2, 1).reshape(-1, v), dim=1)  # (B * L, V)
+        idx = torch.multinomial(q, 1, generator=rng).view(b, length)
+        onehot = torch.nn.functional.one_hot(idx, v).permute(0, 2, 1)
+        return decode(onehot.float())
+
+    return sample
+
+
+def sample_lines(
+    generator: nn.Module,
+    dataset: Any,
+    n: int,
+    *,
+    seed: int = 0,
+    noise_std: float = 1.0,
+    noise: str = "gaussian",
+    prompts: list[str] | None = None,
+    argmax: bool = False,
+    temperature: float | None = None,
+) -> list[str]:
+    """``n`` lines from a sequence generator (``noise_dim`` read from it), reproducible
+    from ``seed``. ``prompts`` (``n`` strings, for a run trained with prompts) are
+    completed: each line starts with its prompt. Decoding: each position's most probable
+    token; with ``temperature`` T each position's token is drawn from ``p ** (1 / T)``
+    (a GRU generator samples its tokens at T); ``argmax``: greedy (T is then refused)."""
+    if temperature is not None:
+        if argmax:
+            raise ConfigError("--temperature samples tokens; --argmax picks the likeliest: not both")
+        if not (isinstance(temperature, (int, float)) and temperature > 0):
+            raise ConfigError(f"temperature must be a positive number, got {temperature!r}")
+    conditions = None
+    if prompts is not None:
+        if not getattr(dataset, "prompted", False):
+            raise ConfigError(
+                "prompts need a run trained with prompts (model option conditional: prompt); "
+                "this one writes whole lines only"
+            )
+        conditions = dataset.prompts(list(prompts))
+        n = len(prompts)
+    inner = getattr(generator, "module", generator)  # a DDP-wrapped generator
+    decode = position_sampler(dataset.decode, temperature, seed)
+    with token_sampling(generator, temperature, argmax):
+        return generate(
+            generator,
+            n,
+            inner.noise_dim,
+            noise_std,
+            seed=seed,
+            decode=decode,
+            noise=noise,
+            conditions=conditions,
+        )
+
+
+def complete(
+    generator: nn.Module,
+    dataset: Any,
+    prompts: list[str],
+    *,
+    seed: int,
+    argmax: bool = True,
+    temperature: float = 1.0,
+    noise_std: float = 1.0,
+) -> list[str]:
+    """Whole lines (prompt + completion) for ``prompts`` from a generator trained with
+    prompts. ``argmax``: each position's most probable token (a GRU: greedy); otherwise
+    tokens are sampled at ``temperature``. Reproducible from ``seed``."""
+    if not prompts:
+        return []
+    return sample_lines(
+        generator,
+        dataset,
+        len(prompts),
+        seed=seed,
+        noise_std=noise_std,
+        prompts=prompts,
+        argmax=argmax,
+        temperature=None if argmax else temperature,
+    )

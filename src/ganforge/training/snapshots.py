@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganforge.io import atomic_path
 from ganforge.training.rundir import save_npz
 from ganforge.training.sampling import draw_noise
 
@@ -32,21 +33,24 @@ class Snapshots:
         rng = torch.Generator().manual_seed(cfg.seed)
         shape = (SNAPSHOT_SAMPLES, cfg.model.noise_dim)
         self.noise = draw_noise(shape, cfg.noise, rng).mul_(cfg.noise_std)
-        self.labels = (
-            torch.arange(SNAPSHOT_SAMPLES) % cfg.model.num_classes if self.conditional else None
-        )
+        k = cfg.model.num_classes  # 0 for conditions that are not classes (prompts)
+        self.labels = torch.arange(SNAPSHOT_SAMPLES) % k if self.conditional and k else None
         self._grid: tuple[dict[str, np.ndarray], torch.Tensor] | None = None
 
     def take(self, run: Path, G: torch.nn.Module, D: torch.nn.Module, step: int) -> None:
         """Write ``samples/step_{step}.npz`` (and ``real.npz`` once, and a PNG grid)."""
         n = IMAGE_SNAPSHOT_SAMPLES if self.data.kind == "image" else SNAPSHOT_SAMPLES
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
+            torch.random.default_generator.manual_seed(self.cfg.seed)  # a sampling G's draws
             was = G.training
             G.eval()
             z = self.noise[:n].to(self.device)
             y = None if self.labels is None else self.labels[:n].to(self.device)
             fake = self.data.decode(G(z, y).cpu())
             G.train(was)
+        if isinstance(fake, list):  # text: also one line per sample, readable as it is
+            write_text(run / "samples" / f"step_{step:07d}.txt", fake)
+            fake = np.asarray(fake, dtype=str)
         arrays: dict[str, np.ndarray] = {"fake": fake}
         if self.labels is not None:
             arrays["labels"] = self.labels[:n].numpy()
@@ -54,7 +58,8 @@ class Snapshots:
         if self.data.kind == "lowdim" and dim <= 2 and not self.conditional:
             arrays.update(self.d_grid(D, dim))
         if not (run / "samples" / "real.npz").exists():
-            save_npz(run / "samples" / "real.npz", real=self.data.sample_real(n, seed=REAL_SEED))
+            real = self.data.sample_real(n, seed=REAL_SEED)
+            save_npz(run / "samples" / "real.npz", real=np.asarray(real))
         save_npz(run / "samples" / f"step_{step:07d}.npz", **arrays)
         if self.data.kind == "image":
             from ganforge.grids import save_grid
@@ -116,3 +121,8 @@ def finish_pictures(run: Path, log: Callable[[str], None] | None) -> None:
 
     plot_run_safely(run, log)
     write_report_safely(run, log)
+def write_text(path: Path, lines: list[str]) -> None:
+    """``lines`` to ``path``, one a line, UTF-8, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")

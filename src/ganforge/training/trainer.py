@@ -12,6 +12,7 @@ synchronisation.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from ganforge.training.guards import TrainingDiverged, TrainingInterrupted  # no
 from ganforge.training.history import STAT_NAMES
 from ganforge.training.lock import RunLock
 from ganforge.training.runinfo import session
-from ganforge.training.sampling import default_labels, generate, pick_device
+from ganforge.training.sampling import complete, default_labels, generate, pick_device
 from ganforge.training.snapshots import Snapshots, finish_pictures
 
 
@@ -202,6 +203,7 @@ class Trainer:
     def set_learning_rates(self) -> None:
         """The schedule's rates for the current step, times the divergence guard's scale
         (a constant schedule touches the optimizers only when that scale is not 1)."""
+        networks.set_progress(self.G, self.step, self.cfg.steps)  # e.g. a Gumbel temperature
         if self.cfg.lr_schedule == "constant" and self.lr_scale == 1.0:
             return
         factor = upd.lr_factor(self.cfg.lr_schedule, self.step, self.cfg.steps)
@@ -330,10 +332,11 @@ class Trainer:
         )
 
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:
-        n = n or self.cfg.eval_samples
-        labels = default_labels(n, self.cfg.model.num_classes) if self.conditional else None
+        n, k = n or self.cfg.eval_samples, self.cfg.model.num_classes
+        labels = default_labels(n, k) if self.conditional and k else None
         fake = self.sample(n, seed=seed)
-        metrics = evaluate_samples(self.data, fake, n=n, seed=seed, labels=labels)
+        finish = functools.partial(complete, self.sampling_generator, self.data, seed=seed)
+        metrics = evaluate_samples(self.data, fake, n, seed, labels=labels, complete=finish)
         metrics["protocol"]["generator"] = "ema" if self.G_ema is not None else "raw"
         metrics["protocol"]["step"] = self.step
         return metrics
