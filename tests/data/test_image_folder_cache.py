@@ -88,9 +88,7 @@ def test_a_broken_file_is_one_data_error_with_the_cache_warming(tmp_path: Path) 
 
 def test_options_reach_the_folder_and_are_checked(tmp_path: Path) -> None:
     root = _folder(tmp_path, n=4)
-    ds = build_dataset(
-        TrainConfig(dataset=str(root), image_size=16, workers=2, image_cache_mb=0)
-    )
+    ds = build_dataset(TrainConfig(dataset=str(root), image_size=16, workers=2, image_cache_mb=0))
     assert ds.decoded.workers == 2 and not ds.decoded.cached
     with pytest.raises(ConfigError, match="workers"):
         TrainConfig(dataset=str(root), workers=0)

@@ -12,8 +12,8 @@ from ganforge.config import ModelConfig
 from ganforge.models.catalogue import Preset, register_model, register_preset
 from ganforge.models.dcgan import build_dcgan
 from ganforge.models.mlp import build_mlp
-from ganforge.models.table import build_table
 from ganforge.models.sequence import build_seq_conv, build_seq_gru
+from ganforge.models.table import build_table
 
 WIDE3 = (256, 256, 256)
 

@@ -216,7 +216,9 @@ def sample_lines(
     (a GRU generator samples its tokens at T); ``argmax``: greedy (T is then refused)."""
     if temperature is not None:
         if argmax:
-            raise ConfigError("--temperature samples tokens; --argmax picks the likeliest: not both")
+            raise ConfigError(
+                "--temperature samples tokens; --argmax picks the likeliest: not both"
+            )
         if not (isinstance(temperature, (int, float)) and temperature > 0):
             raise ConfigError(f"temperature must be a positive number, got {temperature!r}")
     conditions = None

@@ -121,6 +121,8 @@ def finish_pictures(run: Path, log: Callable[[str], None] | None) -> None:
 
     plot_run_safely(run, log)
     write_report_safely(run, log)
+
+
 def write_text(path: Path, lines: list[str]) -> None:
     """``lines`` to ``path``, one a line, UTF-8, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
