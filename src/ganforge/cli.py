@@ -115,15 +115,22 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _add_sample(s: argparse.ArgumentParser) -> None:
     s.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
+    s.add_argument(
+        "--n", type=int, default=None, help="number of samples (default 1000; 1 per prompt)"
+    )
     s.add_argument(
         "--out",
-        required=True,
-        help="output file: .npy or .csv; for images a .png grid, a .npz or a folder/",
+        help="output file: .npy or .csv; for images a .png grid, a .npz or a folder/; "
+        "for text .txt or .jsonl (text without --out: printed)",
     )
     _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
     s.add_argument("--label", type=int, default=None, help="class of a conditional model")
+    text = s.add_argument_group("text (sequence runs)")
+    text.add_argument("--prompt", help="complete this prompt (a run trained with prompts)")
+    text.add_argument("--prompts", metavar="FILE", help="complete each line of FILE")
+    text.add_argument("--temperature", type=float, help="sample each token at temperature T")
+    text.add_argument("--argmax", action="store_true", help="the likeliest token (greedy)")
 
 
 def _add_evaluate(e: argparse.ArgumentParser) -> None:
@@ -259,9 +266,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganforge.api import load_generator
     from ganforge.io import atomic_path
 
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be a positive integer, got {args.n}")
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    if loaded.decoder.kind == "sequence":
+        from ganforge.cli_text import sample_text
+
+        return sample_text(args, loaded)
+    if args.prompt or args.prompts or args.temperature is not None or args.argmax:
+        raise ConfigError("--prompt, --prompts, --temperature and --argmax are for text runs")
+    if args.out is None:
+        raise ConfigError("--out is required: a .npy or .csv file (images: .png, .npz, folder/)")
+    args.n = 1000 if args.n is None else args.n
     if loaded.decoder.kind == "image":
         return _sample_images(args, loaded)
     out = Path(args.out)

@@ -76,8 +76,10 @@ class Vocabulary:
         out = []
         for t in self.split(line):
             if t not in self.index:
-                raise DataError(f"unknown {'character' if self.tokenizer == 'char' else 'word'} "
-                                f"{t!r} in {line!r}; the vocabulary has {self.describe()}")
+                raise DataError(
+                    f"unknown {'character' if self.tokenizer == 'char' else 'word'} "
+                    f"{t!r} in {line!r}; the vocabulary has {self.describe()}"
+                )
             out.append(self.index[t])
         return out
 
@@ -143,7 +145,9 @@ class SequenceDataset(Dataset):
     ) -> None:
         self.name, self.grammar, self.prompted = name, grammar, bool(prompted)
         self.train_lines, self.heldout_lines = list(train_lines), list(heldout_lines)
-        self.vocab = vocab or Vocabulary.from_lines(self.train_lines + self.heldout_lines, tokenizer)
+        self.vocab = vocab or Vocabulary.from_lines(
+            self.train_lines + self.heldout_lines, tokenizer
+        )
         lengths = [len(self.vocab.split(s)) for s in self.train_lines + self.heldout_lines]
         self.max_len = max_len or max(lengths, default=1)
         self.shape = (len(self.vocab), self.max_len)
@@ -292,8 +296,8 @@ def grammar_dataset(name: str, cfg: Any = None) -> SequenceDataset:
 
 def _prompted(cfg: Any) -> bool:
     model = getattr(cfg, "model", None)
-    conditional = model.get("conditional") if isinstance(model, dict) else getattr(
-        model, "conditional", None
+    conditional = (
+        model.get("conditional") if isinstance(model, dict) else getattr(model, "conditional", None)
     )
     return conditional == "prompt"
 
@@ -310,7 +314,9 @@ def read_text_lines(path: str | Path) -> list[str]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x})") from None
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start]:#04x})"
+        ) from None
     lines = [line.rstrip("\r") for line in text.split("\n")]
     lines = [line for line in lines if line.strip()]
     if not lines:

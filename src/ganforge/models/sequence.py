@@ -188,4 +188,3 @@ def build_seq_gru(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, 
 # builders whose generators read prompts themselves (``conditional: prompt``)
 build_seq_conv.prompts = True  # type: ignore[attr-defined]
 build_seq_gru.prompts = True  # type: ignore[attr-defined]
-

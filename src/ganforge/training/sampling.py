@@ -208,6 +208,7 @@ def sample_lines(
     prompts: list[str] | None = None,
     argmax: bool = False,
     temperature: float | None = None,
+    truncation: float | None = None,
 ) -> list[str]:
     """``n`` lines from a sequence generator (``noise_dim`` read from it), reproducible
     from ``seed``. ``prompts`` (``n`` strings, for a run trained with prompts) are
@@ -216,7 +217,9 @@ def sample_lines(
     (a GRU generator samples its tokens at T); ``argmax``: greedy (T is then refused)."""
     if temperature is not None:
         if argmax:
-            raise ConfigError("--temperature samples tokens; --argmax picks the likeliest: not both")
+            raise ConfigError(
+                "--temperature samples tokens; --argmax picks the likeliest: not both"
+            )
         if not (isinstance(temperature, (int, float)) and temperature > 0):
             raise ConfigError(f"temperature must be a positive number, got {temperature!r}")
     conditions = None
@@ -240,6 +243,7 @@ def sample_lines(
             decode=decode,
             noise=noise,
             conditions=conditions,
+            truncation=truncation,
         )
 
 
