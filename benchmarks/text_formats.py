@@ -67,16 +67,28 @@ def _time(r: random.Random) -> str:
 
 
 FORMATS: dict[str, tuple[Callable[[random.Random], str], str]] = {
-    "names": (_name, r"(?:" + "|".join(s.capitalize() for s in SYLLABLES) + r")(?:"
-              + "|".join(SYLLABLES) + r"){1,2} (?:" + "|".join(s.capitalize() for s in SYLLABLES)
-              + r")(?:" + "|".join(SYLLABLES) + r"){1,2}"),
+    "names": (
+        _name,
+        r"(?:"
+        + "|".join(s.capitalize() for s in SYLLABLES)
+        + r")(?:"
+        + "|".join(SYLLABLES)
+        + r"){1,2} (?:"
+        + "|".join(s.capitalize() for s in SYLLABLES)
+        + r")(?:"
+        + "|".join(SYLLABLES)
+        + r"){1,2}",
+    ),
     "codes": (_code, r"[A-HJ-NP-Z]{2}-\d{4}"),
     "dates": (
         _date,
         r"(19[5-9]\d|20[0-2]\d|2030)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
     ),
     "records": (_record, r"id=[1-9]\d{0,2};size=(red|blue|green|small|large);ok=(true|false)"),
-    "emails": (_email, r"(?:" + "|".join(SYLLABLES) + r"){2,3}[1-9]\d?@(mail|post|box)\.(com|org|net)"),
+    "emails": (
+        _email,
+        r"(?:" + "|".join(SYLLABLES) + r"){2,3}[1-9]\d?@(mail|post|box)\.(com|org|net)",
+    ),
     "times": (_time, r"([01]\d|2[0-3]):[0-5]\d"),
 }
 
@@ -93,8 +105,22 @@ def run_one(name: str, workdir: Path, seed: int, extra: list[str]) -> dict:
     data = workdir / f"{name}.txt"
     lines = write_format(name, data)
     out = workdir / f"{name}-s{seed}"
-    cmd = [sys.executable, "-m", "ganforge", "train", "--dataset", str(data), "--seed", str(seed),
-           "--out", str(out), "--threads", "1", "--quiet", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ganforge",
+        "train",
+        "--dataset",
+        str(data),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+        "--quiet",
+        *extra,
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     tick = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -132,9 +158,11 @@ def main() -> None:
     for name in args.only:
         for seed in args.seeds:
             row = run_one(name, workdir, seed, shlex.split(args.extra))
-            print(f"{name:<9}{seed:>5}{row['match']:>8.3f}{row['unique']:>8.3f}"
-                  f"{row['novel']:>8.3f}{row['wall_s']:>8.0f}{row['cpu_s']:>8.0f}  {row['examples'][:3]}",
-                  flush=True)
+            print(
+                f"{name:<9}{seed:>5}{row['match']:>8.3f}{row['unique']:>8.3f}"
+                f"{row['novel']:>8.3f}{row['wall_s']:>8.0f}{row['cpu_s']:>8.0f}  {row['examples'][:3]}",
+                flush=True,
+            )
             with (workdir / "results.jsonl").open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps({**row, "extra": args.extra}) + "\n")
 
