@@ -138,17 +138,3 @@ def test_prompt_conditioning_needs_a_model_that_reads_prompts():
     with pytest.raises(ConfigError, match="cannot read prompts"):
         build_models(cfg, (6, 7))
 
-
-def test_minibatch_std_channel_by_hand():
-    from ganforge.models.sequence import MinibatchStd
-
-    x = torch.arange(2 * 4 * 2 * 3, dtype=torch.float64).view(8, 2, 3) % 5
-    out = MinibatchStd(group=4)(x)
-    assert out.shape == (8, 3, 3) and torch.equal(out[:, :2], x)
-    for start in (0, 4):
-        group = x[start : start + 4].numpy()
-        expected = np.sqrt(group.var(axis=0) + 1e-8).mean()  # population std per feature
-        assert torch.allclose(out[start : start + 4, 2], torch.tensor(expected))
-    same = x[:1].expand(8, 2, 3)  # a collapsed batch: the channel is ~0 (sqrt of the epsilon)
-    assert torch.allclose(MinibatchStd()(same)[:, 2], torch.full((8, 3), 1e-4, dtype=x.dtype))
-    assert MinibatchStd()(x[:6]).shape == (6, 3, 3)  # groups of 3 when 4 does not divide 6

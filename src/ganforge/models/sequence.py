@@ -7,8 +7,7 @@ real sequences and those relaxed fakes alike.
 - ``seqconv`` (Gulrajani et al., 2017, the character-level WGAN-GP language model):
   G: linear ``z -> (C, L)``, ``seq_blocks`` residual blocks of two ``Conv1d(k=5)`` with
   ReLU, a 1x1 ``Conv1d`` to ``V`` and a softmax over ``V``; the critic mirrors it (1x1
-  ``Conv1d`` from ``V`` to ``C``, the blocks, a minibatch-std channel against mode
-  collapse, linear ``(C + 1) * L -> 1``).
+  ``Conv1d`` from ``V`` to ``C``, the blocks, linear ``C * L -> 1``).
 - ``seqgru``: a GRU generator that writes one token a step from ``h_0 = linear(z)``,
   feeding back its own (relaxed) token. In training each token is a Gumbel-softmax sample
   (Jang et al., 2017) at temperature ``tau``, annealed from ``gumbel_tau`` to
@@ -81,30 +80,9 @@ class ConvGenerator(nn.Module):
         return torch.where(mask, channels[:, : self.vocab], probs)
 
 
-class MinibatchStd(nn.Module):
-    """ProGAN's minibatch standard deviation (Karras et al., 2018): samples are taken in
-    consecutive groups of ``group`` (or the largest of 4, 3, 2, 1 dividing the batch); each
-    group's per-feature standard deviation, averaged to one number, is appended to every
-    position as one more channel: ``(B, C, L) -> (B, C + 1, L)``. A collapsed generator's
-    groups have std 0, real groups do not, so the critic sees a lack of variety. Groups of
-    consecutive samples never mix the real and the fake half of a joint batch."""
-
-    def __init__(self, group: int = 4) -> None:
-        super().__init__()
-        self.group = group
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, length = x.shape
-        g = next(k for k in range(min(self.group, b), 0, -1) if b % k == 0)
-        grouped = x.view(b // g, g, c, length)
-        std = torch.sqrt(grouped.var(dim=1, unbiased=False) + 1e-8).mean(dim=(1, 2))  # (B/g,)
-        feature = std.repeat_interleave(g).view(b, 1, 1).expand(b, 1, length)
-        return torch.cat([x, feature], dim=1)
-
-
 class ConvCritic(nn.Module):
-    """``x (B, V, L) -> (B,)`` logits. ``features``: ``(B, V, L) -> (B, (C + 1) * L)``
-    (the residual blocks, then the minibatch-std channel); ``head``: linear to one logit."""
+    """``x (B, V, L) -> (B,)`` logits. ``features``: ``(B, V, L) -> (B, C * L)``;
+    ``head``: linear to one logit."""
 
     def __init__(self, cfg: ModelConfig, shape: tuple[int, ...]) -> None:
         super().__init__()
@@ -112,10 +90,9 @@ class ConvCritic(nn.Module):
         self.features = nn.Sequential(
             nn.Conv1d(vocab, cfg.seq_width, 1),
             *(ResBlock1d(cfg.seq_width) for _ in range(cfg.seq_blocks)),
-            MinibatchStd(),
             nn.Flatten(),
         )
-        self.head = nn.Linear((cfg.seq_width + 1) * length, 1)
+        self.head = nn.Linear(cfg.seq_width * length, 1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)
