@@ -137,4 +137,3 @@ def test_prompt_conditioning_needs_a_model_that_reads_prompts():
     cfg = ModelConfig(conditional="prompt", g_hidden=(8,), d_hidden=(8,))
     with pytest.raises(ConfigError, match="cannot read prompts"):
         build_models(cfg, (6, 7))
-
