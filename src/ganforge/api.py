@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +22,13 @@ from ganforge.evaluation import evaluate_samples
 from ganforge.evaluation.image import use_extractor
 from ganforge.models import build_models
 from ganforge.training.checkpoint import load_checkpoint, load_state_strict, resolve_checkpoint_path
-from ganforge.training.sampling import default_labels, generate, pick_device
+from ganforge.training.sampling import (
+    complete,
+    default_labels,
+    generate,
+    pick_device,
+    sample_lines,
+)
 
 Which = Literal["latest", "best"]
 
@@ -44,12 +51,39 @@ class LoadedGenerator:
         return model.num_classes if model.conditional != "none" else 0
 
     def sample(
-        self, n: int, seed: int = 0, label: int | None = None, truncation: float | None = None
-    ) -> np.ndarray:
+        self,
+        n: int,
+        seed: int = 0,
+        label: int | None = None,
+        truncation: float | None = None,
+        *,
+        prompts: list[str] | None = None,
+        temperature: float | None = None,
+        argmax: bool = False,
+    ) -> np.ndarray | list[str]:
         """``n`` samples in native units, reproducible from ``seed``; ``label`` picks the
         class of a conditional model (default: all classes in turn); ``truncation`` t
         draws the noise from a normal truncated to [-t, t] (typical samples, less
-        variety)."""
+        variety). Sequence runs return ``n`` strings: ``prompts`` (one per sample, for
+        a run trained with prompts) are completed; ``temperature`` samples each token,
+        ``argmax`` picks the likeliest (see :func:`~ganforge.training.sampling.sample_lines`)."""
+        if self.decoder.kind == "sequence":
+            if label is not None:
+                raise ConfigError("--label is for class-conditional models; use --prompt")
+            return sample_lines(
+                self.generator,
+                self.decoder,
+                n,
+                seed=seed,
+                noise_std=self.config.noise_std,
+                noise=self.config.noise,
+                prompts=prompts,
+                argmax=argmax,
+                temperature=temperature,
+                truncation=truncation,
+            )
+        if prompts is not None or temperature is not None or argmax:
+            raise ConfigError("prompts, temperature and argmax are for sequence runs")
         k = self.num_classes
         if label is not None and not k:
             raise ConfigError("--label needs a conditional model; this one is unconditional")
@@ -111,7 +145,8 @@ def evaluate(
     k = loaded.num_classes
     labels = default_labels(n, k) if k else None
     fake = loaded.sample(n, seed, truncation=truncation)
-    metrics = evaluate_samples(dataset, fake, n=n, seed=seed, labels=labels)
+    finish = functools.partial(complete, loaded.generator, dataset, seed=seed)
+    metrics = evaluate_samples(dataset, fake, n, seed, labels=labels, complete=finish)
     metrics["protocol"].update(
         {
             "generator": "ema" if loaded.uses_ema else "raw",

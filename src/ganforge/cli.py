@@ -148,11 +148,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _add_sample(s: argparse.ArgumentParser) -> None:
     s.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
+    s.add_argument(
+        "--n", type=int, default=None, help="number of samples (default 1000; 1 per prompt)"
+    )
     s.add_argument(
         "--out",
-        required=True,
-        help="output file: .npy or .csv; for images a .png grid, a .npz or a folder/",
+        help="output file: .npy or .csv; for images a .png grid, a .npz or a folder/; "
+        "for text .txt or .jsonl (text without --out: printed)",
     )
     _add_common(s)
     s.add_argument("--no-ema", action="store_true", help="use the raw, not the EMA, generator")
@@ -163,6 +165,11 @@ def _add_sample(s: argparse.ArgumentParser) -> None:
         metavar="COLUMN=VALUE",
         help="tables: rows holding this value of a categorical column (repeatable)",
     )
+    text = s.add_argument_group("text (sequence runs)")
+    text.add_argument("--prompt", help="complete this prompt (a run trained with prompts)")
+    text.add_argument("--prompts", metavar="FILE", help="complete each line of FILE")
+    text.add_argument("--temperature", type=float, help="sample each token at temperature T")
+    text.add_argument("--argmax", action="store_true", help="the likeliest token (greedy)")
     _add_walks(s)
 
 
@@ -333,9 +340,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.interpolate is not None or args.seeds is not None:
         return cmd_walk(args)
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be a positive integer, got {args.n}")
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    if loaded.decoder.kind == "sequence":
+        from ganforge.cli_text import sample_text
+
+        return sample_text(args, loaded)
+    if args.prompt or args.prompts or args.temperature is not None or args.argmax:
+        raise ConfigError("--prompt, --prompts, --temperature and --argmax are for text runs")
+    if args.out is None:
+        raise ConfigError("--out is required: a .npy or .csv file (images: .png, .npz, folder/)")
+    args.n = 1000 if args.n is None else args.n
     if loaded.decoder.kind == "image":
         return _sample_images(args, loaded)
     if loaded.decoder.kind == "table":
@@ -370,8 +386,14 @@ def cmd_walk(args: argparse.Namespace) -> int:
         raise ConfigError("give --interpolate or --seeds, not both")
     if args.interpolate is not None and args.interpolate < 2:
         raise ConfigError(f"--interpolate needs at least 2 latents, got {args.interpolate}")
+    if args.out is None:
+        raise ConfigError("--out is required for --interpolate and --seeds")
     seeds = parse_seeds(args.seeds) if args.seeds is not None else []
     loaded = load_generator(args.source, args.checkpoint, ema=not args.no_ema)
+    if loaded.decoder.kind in ("sequence", "table"):
+        raise ConfigError(
+            f"--interpolate and --seeds are for image and numeric runs, not {loaded.decoder.kind}"
+        )
     if args.interpolate is not None:
         done = write_walk(loaded, args.interpolate, args.out, args.seed, args.label)
     else:

@@ -208,7 +208,7 @@ class TrainConfig:
         "passes over a finite dataset (files, image sets), reshuffled each pass; sets the "
         "number of steps (D's real batches, n_critic per step, cover the data once per pass)",
     )
-    batch_size: int = option(256, "samples per batch")
+    batch_size: int | None = option(None, "samples per batch (default 256; sequences 64)")
     seed: int = option(0, "random seed (a CPU run is exactly reproducible)")
     ema: float = option(0.0, "EMA decay of generator weights, e.g. 0.999 (0 = off)")
     noise: NoiseKind = option("gaussian", "generator noise: gaussian N(0, 1) or uniform U(-1, 1)")
@@ -284,7 +284,7 @@ class TrainConfig:
         _check_literal("lr_schedule", self.lr_schedule, Schedule)
         _check_int("steps", self.steps)
         _check_int("epochs", self.epochs, allow_none=True)
-        _check_int("batch_size", self.batch_size)
+        _check_int("batch_size", self.batch_size, allow_none=True)
         _check_int("seed", self.seed, minimum=0)
         _check_float("ema", self.ema, 0.0, 1.0, hi_open=True)
         _check_float("noise_std", self.noise_std, 0.0, allow_none=True, lo_open=True)
@@ -370,6 +370,7 @@ class ResolvedConfig(TrainConfig):
 
     preset: str = "toy2d"
     loss: str = "nonsaturating"
+    batch_size: int = 256
     model: ModelConfig = ModelConfig()
     n_critic: int = 1
     clip_value: float = 0.0
@@ -400,6 +401,7 @@ class ResolvedConfig(TrainConfig):
 RESOLVED = (
     "preset",
     "loss",
+    "batch_size",
     "model",
     "n_critic",
     "clip_value",

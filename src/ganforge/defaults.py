@@ -21,6 +21,7 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     if isinstance(cfg, ResolvedConfig) and not model_overrides:
         return cfg
     info = dataset_info(cfg.dataset, cfg.columns)
+    cfg = dataclasses.replace(cfg, batch_size=cfg.batch_size or info.batch_size)
     loss_name = cfg.loss or info.default_loss
     loss = get_loss(loss_name)
     preset_name = cfg.preset or info.default_preset

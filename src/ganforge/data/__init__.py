@@ -106,7 +106,12 @@ def dataset_info(name: str, columns: str | None = None) -> DatasetInfo:
 
 
 #: a sequence dataset's defaults: the conv models with WGAN-GP (Gulrajani et al., 2017)
-SEQUENCE_DEFAULTS = {"default_preset": "seq-conv", "kind": "sequence", "default_loss": "wgan-gp"}
+SEQUENCE_DEFAULTS = {
+    "default_preset": "seq-conv",
+    "kind": "sequence",
+    "default_loss": "wgan-gp",
+    "batch_size": 64,
+}
 
 
 def _text_info(path: str) -> DatasetInfo:

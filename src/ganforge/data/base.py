@@ -239,6 +239,7 @@ class DatasetInfo:
     eval_samples: int = 2500
     num_classes: int | None = None
     default_loss: str = "nonsaturating"
+    batch_size: int = 256
 
 
 #: data kind -> ``codec -> Dataset`` for kinds whose native form is not ``x * std + mean``.

@@ -208,6 +208,7 @@ def sample_lines(
     prompts: list[str] | None = None,
     argmax: bool = False,
     temperature: float | None = None,
+    truncation: float | None = None,
 ) -> list[str]:
     """``n`` lines from a sequence generator (``noise_dim`` read from it), reproducible
     from ``seed``. ``prompts`` (``n`` strings, for a run trained with prompts) are
@@ -242,6 +243,7 @@ def sample_lines(
             decode=decode,
             noise=noise,
             conditions=conditions,
+            truncation=truncation,
         )
 
 
