@@ -41,6 +41,12 @@ def test_recipes_keep_the_tutorials_settings() -> None:
     lab = load_config_file(TUTORIALS / "lab1d.yaml")
     assert (lab["dataset"], lab["preset"]) == ("gaussian1d", "toy1d")
     assert load_config_file(TUTORIALS / "dcgan64.yaml")["update"] == "simultaneous"
+    for name in ("toy2d-disk.yaml", "toy2d-gaussian.yaml"):
+        toy = load_config_file(TUTORIALS / name)
+        # the tutorial's model and classifier loss with noisy labels and k > 1 D steps;
+        # only the learning-rate schedule is tuned (docs/BENCHMARKS.md)
+        assert (toy["preset"], toy["loss"], toy["optimizer"]) == ("mlp2d", "nonsaturating", "adam")
+        assert toy["label_noise"] > 0 and toy["n_critic"] > 1, name
 
 
 @pytest.mark.parametrize("name", RECIPES)
