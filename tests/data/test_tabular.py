@@ -183,6 +183,6 @@ def test_missing_directory_and_wrong_suffix(tmp_path: Path) -> None:
     (tmp_path / "d.csv").mkdir()
     with pytest.raises(ValueError, match="is a directory"):
         TableDataset(tmp_path / "d.csv")
-    _write(tmp_path / "t.txt", "1,2\n3,4\n")
-    with pytest.raises(ValueError, match=r"\.csv or \.npy"):
-        dataset_info(str(tmp_path / "t.txt"))
+    _write(tmp_path / "t.tsv", "1,2\n3,4\n")  # (.txt files are lines of text: sequences)
+    with pytest.raises(ValueError, match=r"\.csv, \.npy or \.txt"):
+        dataset_info(str(tmp_path / "t.tsv"))
