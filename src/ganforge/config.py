@@ -171,16 +171,20 @@ class TrainConfig:
     lr_g: float | None = option(None, "generator learning rate")
     lr_d: float | None = option(None, "discriminator learning rate")
     betas: tuple[float, float] | None = option(None, "Adam's β1,β2, e.g. 0.5,0.999")
-    lr_schedule: Schedule = option("constant", "constant, linear or cosine decay")
-    steps: int = option(3000, "generator steps")
+    lr_schedule: Schedule | None = option(
+        None, "constant, linear or cosine decay (default: the dataset's, else constant)"
+    )
+    steps: int | None = option(None, "generator steps (default: the dataset's, else 3000)")
     epochs: int | None = option(
         None,
         "passes over a finite dataset (files, image sets), reshuffled each pass; sets the "
         "number of steps (D's real batches, n_critic per step, cover the data once per pass)",
     )
-    batch_size: int = option(256, "samples per batch")
+    batch_size: int | None = option(None, "samples per batch (default: the dataset's, else 256)")
     seed: int = option(0, "random seed (a CPU run is exactly reproducible)")
-    ema: float = option(0.0, "EMA decay of generator weights, e.g. 0.999 (0 = off)")
+    ema: float | None = option(
+        None, "EMA decay of generator weights, e.g. 0.999 (0 = off; default: the dataset's, else 0)"
+    )
     noise: NoiseKind = option("gaussian", "generator noise: gaussian N(0, 1) or uniform U(-1, 1)")
     noise_std: float | None = option(None, "scale of the generator's noise (std for gaussian)")
     log_every: int = option(50, "steps between history lines")
@@ -235,12 +239,13 @@ class TrainConfig:
             for b in betas:
                 _check_float("betas", b, 0.0, 1.0, hi_open=True)
             object.__setattr__(self, "betas", (float(betas[0]), float(betas[1])))
-        _check_literal("lr_schedule", self.lr_schedule, Schedule)
-        _check_int("steps", self.steps)
+        if self.lr_schedule is not None:
+            _check_literal("lr_schedule", self.lr_schedule, Schedule)
+        _check_int("steps", self.steps, allow_none=True)
         _check_int("epochs", self.epochs, allow_none=True)
-        _check_int("batch_size", self.batch_size)
+        _check_int("batch_size", self.batch_size, allow_none=True)
         _check_int("seed", self.seed, minimum=0)
-        _check_float("ema", self.ema, 0.0, 1.0, hi_open=True)
+        _check_float("ema", self.ema, 0.0, 1.0, hi_open=True, allow_none=True)
         _check_float("noise_std", self.noise_std, 0.0, allow_none=True, lo_open=True)
         _check_int("log_every", self.log_every)
         _check_int("sample_every", self.sample_every, minimum=0, allow_none=True)
@@ -322,6 +327,10 @@ class ResolvedConfig(TrainConfig):
 
     preset: str = "toy2d"
     model: ModelConfig = ModelConfig()
+    lr_schedule: Schedule = "constant"
+    steps: int = 3000
+    batch_size: int = 256
+    ema: float = 0.0
     n_critic: int = 1
     clip_value: float = 0.0
     gp_weight: float = 0.0
@@ -351,6 +360,10 @@ class ResolvedConfig(TrainConfig):
 RESOLVED = (
     "preset",
     "model",
+    "lr_schedule",
+    "steps",
+    "batch_size",
+    "ema",
     "n_critic",
     "clip_value",
     "gp_weight",
@@ -363,6 +376,20 @@ RESOLVED = (
     "checkpoint_every",
     "eval_samples",
 )
+
+
+#: What the training options a dataset may set (``DatasetInfo.train_defaults``) resolve
+#: to when neither the user nor the dataset sets them. The dataset may also set the
+#: learning rates and Adam's betas (``lr_g``, ``lr_d``, ``betas``: :data:`LOSS_TUNED`);
+#: those were tuned with the default loss and apply only with it, any other loss brings
+#: its own (:class:`~ganforge.losses.Loss`).
+GENERIC_DEFAULTS: dict[str, Any] = {
+    "lr_schedule": "constant",
+    "steps": 3000,
+    "batch_size": 256,
+    "ema": 0.0,
+}
+LOSS_TUNED = ("lr_g", "lr_d", "betas")
 
 
 def cli_options(cls: type) -> list[dataclasses.Field]:

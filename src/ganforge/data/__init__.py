@@ -24,7 +24,7 @@ def list_datasets() -> list[str]:
 
 
 def _table_info(path: str) -> DatasetInfo:
-    from ganforge.data.tabular import TableDataset
+    from ganforge.data.tabular import TABLE_TRAINING, TableDataset
 
     return DatasetInfo(
         name=path,
@@ -32,6 +32,7 @@ def _table_info(path: str) -> DatasetInfo:
         description="numeric table",
         default_preset="mlp-tabular",
         eval_samples=2000,
+        train_defaults=dict(TABLE_TRAINING),
     )
 
 
