@@ -32,6 +32,7 @@ generator's samples (EMA weights when the run has them):
     python benchmarks/lowdim_defaults.py --only swissroll wine --seeds 0
     python benchmarks/lowdim_defaults.py --extra "--loss wgan-gp --steps 4000"
     python benchmarks/lowdim_defaults.py --plots docs/images/defaults --json out.json
+    python benchmarks/lowdim_defaults.py --tabulate s0.json s1.json   # one table from saved runs
 """
 
 from __future__ import annotations
@@ -169,7 +170,9 @@ def prepare(case: str, folder: Path) -> dict[str, Any]:
         data = SHAPES[case](SHAPE_ROWS, np.random.default_rng(DATA_SEED))
         write_csv(path, data)
         return {"path": path, "data": data}
-    table = _tables()[case]().astype(np.float64)
+    # the values as the CSV holds them (10 significant digits), so that held-out rows and
+    # generated values snapped to a column's levels compare exactly
+    table = np.vectorize(lambda v: float(f"{v:.10g}"))(_tables()[case]().astype(np.float64))
     train_idx, held_idx = split_rows(len(table), np.random.default_rng(DATA_SEED))
     write_csv(path, table[train_idx])
     return {"path": path, "table": table, "train": table[train_idx], "held": table[held_idx]}
@@ -337,12 +340,13 @@ def plot_shapes(results_dir: Path, preps: dict[str, Any], seed: int, folder: Pat
     folder.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(2, len(shapes), figsize=(2.2 * len(shapes), 4.4), squeeze=False)
     for i, case in enumerate(shapes):
-        data = preps[case]["data"][:2000]
+        full = preps[case]["data"]
+        data = full[np.random.default_rng(0).permutation(len(full))[:2000]]
         fake = load_generator(results_dir / f"{case}-s{seed}").sample(2000, seed=10_000 + seed)
         for row, (pts, label) in enumerate(((data, "data"), (fake, "defaults"))):
             ax = axes[row, i]
-            ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.4, color="C0" if row == 0 else "C3")
-            lo, hi = data.min(0), data.max(0)
+            ax.scatter(pts[:, 0], pts[:, 1], s=0.5, alpha=0.5, color="C0" if row == 0 else "C3")
+            lo, hi = full.min(0), full.max(0)
             pad = 0.1 * (hi - lo)
             ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
             ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
@@ -351,7 +355,7 @@ def plot_shapes(results_dir: Path, preps: dict[str, Any], seed: int, folder: Pat
             ax.set_title(f"{case}: {label}", fontsize=8)
     fig.tight_layout()
     path = folder / "shapes.png"
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=60)
     plt.close(fig)
     return path
 
@@ -365,7 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plots", help="write the 2-D shapes' samples vs data (seed 0) here")
     p.add_argument("--json", help="also write every run's numbers here")
     p.add_argument("--rescore", action="store_true", help="score the runs already in --workdir")
+    p.add_argument(
+        "--tabulate", nargs="+", metavar="JSON", help="only print the table of saved results"
+    )
     args = p.parse_args(argv)
+    if args.tabulate:
+        saved = [r for f in args.tabulate for r in json.loads(Path(f).read_text())["results"]]
+        print(table(saved))
+        return 0
     work = Path(args.workdir or tempfile.mkdtemp(prefix="lowdim-defaults-"))
     work.mkdir(parents=True, exist_ok=True)
     extra = shlex.split(args.extra)

@@ -29,14 +29,16 @@ def test_a_table_with_no_flag_resolves_to_the_table_defaults(table: str) -> None
     assert cfg.loss == "nonsaturating" and cfg.n_critic == 1
     assert (cfg.steps, cfg.batch_size, cfg.lr_schedule, cfg.ema) == (4000, 512, "linear", 0.999)
     assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (1e-3, 3e-3, (0.5, 0.999))
+    assert (cfg.r1_weight, cfg.r1_every) == (1.0, 4)
     assert cfg.sample_every == 400 and cfg.checkpoint_every == 800
     assert dataset_info(table).train_defaults == TABLE_TRAINING
 
 
 def test_every_flag_the_user_gives_wins_over_the_table_defaults(table: str) -> None:
-    given = {"steps": 50, "batch_size": 64, "lr_schedule": "cosine", "ema": 0.0}
+    given = {"steps": 50, "batch_size": 64, "lr_schedule": "cosine", "ema": 0.0, "r1_weight": 0}
     cfg = resolve(TrainConfig(dataset=table, lr_g=2e-4, betas=(0.0, 0.9), **given))
     assert (cfg.steps, cfg.batch_size, cfg.lr_schedule, cfg.ema) == (50, 64, "cosine", 0.0)
+    assert (cfg.r1_weight, cfg.r1_every) == (0.0, 4)
     assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (2e-4, 3e-3, (0.0, 0.9))
     cfg = resolve(TrainConfig(dataset=table), {"g_hidden": "64,64"})
     assert cfg.model.g_hidden == (64, 64) and cfg.model.d_hidden == (128, 128, 128)
@@ -64,6 +66,8 @@ def test_another_loss_brings_its_own_learning_rates(table: str, loss: str) -> No
 def test_named_datasets_keep_the_generic_defaults(dataset: str) -> None:
     cfg = resolve(TrainConfig(dataset=dataset))
     assert {name: getattr(cfg, name) for name in GENERIC_DEFAULTS} == {
+        "r1_weight": 0.0,
+        "r1_every": 1,
         "lr_schedule": "constant",
         "steps": 3000,
         "batch_size": 256,

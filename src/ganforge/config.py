@@ -165,8 +165,12 @@ class TrainConfig:
         None, "weight clipping for wasserstein (default 0.01; 0 = off)"
     )
     gp_weight: float | None = option(None, "gradient-penalty weight (wgan-gp default 10)")
-    r1_weight: float = option(0.0, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off)")
-    r1_every: int = option(1, "R1 on every k-th D update only, weighted k× (lazy)")
+    r1_weight: float | None = option(
+        None, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off; default: the dataset's, else 0)"
+    )
+    r1_every: int | None = option(
+        None, "R1 on every k-th D update only, weighted k× (lazy; default: the dataset's, else 1)"
+    )
     optimizer: Optimizer | None = option(None, "adam or rmsprop (default: the loss's)")
     lr_g: float | None = option(None, "generator learning rate")
     lr_d: float | None = option(None, "discriminator learning rate")
@@ -226,8 +230,8 @@ class TrainConfig:
         _check_int("n_critic", self.n_critic, allow_none=True)
         _check_float("clip_value", self.clip_value, 0.0, allow_none=True)
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)
-        _check_float("r1_weight", self.r1_weight, 0.0)
-        _check_int("r1_every", self.r1_every)
+        _check_float("r1_weight", self.r1_weight, 0.0, allow_none=True)
+        _check_int("r1_every", self.r1_every, allow_none=True)
         if self.optimizer is not None:
             _check_literal("optimizer", self.optimizer, Optimizer)
         _check_float("lr_g", self.lr_g, 0.0, allow_none=True, lo_open=True)
@@ -327,6 +331,8 @@ class ResolvedConfig(TrainConfig):
 
     preset: str = "toy2d"
     model: ModelConfig = ModelConfig()
+    r1_weight: float = 0.0
+    r1_every: int = 1
     lr_schedule: Schedule = "constant"
     steps: int = 3000
     batch_size: int = 256
@@ -360,6 +366,8 @@ class ResolvedConfig(TrainConfig):
 RESOLVED = (
     "preset",
     "model",
+    "r1_weight",
+    "r1_every",
     "lr_schedule",
     "steps",
     "batch_size",
@@ -384,6 +392,8 @@ RESOLVED = (
 #: those were tuned with the default loss and apply only with it, any other loss brings
 #: its own (:class:`~ganforge.losses.Loss`).
 GENERIC_DEFAULTS: dict[str, Any] = {
+    "r1_weight": 0.0,
+    "r1_every": 1,
     "lr_schedule": "constant",
     "steps": 3000,
     "batch_size": 256,
