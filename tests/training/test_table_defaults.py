@@ -8,13 +8,14 @@ suite -- and the generated samples are compared with fresh ones by sliced W1, ne
 real-vs-real floor (means over 3 independent generated/reference/second-real triples of
 2,000 points, the run's own evaluation size).
 
-The full defaults run 4,000 steps (30-50 s of one CPU); this test runs 1,500 of them with
-the same linear decay to 0 (about 20 s of CPU with the evaluation). Measured on seed 0
-(2026-11-29; a CPU run is exactly reproducible): 3.42x the floor at 1,500 steps and
-3.71x at 2,500 steps -- the moons are drawn, but one end of the upper moon is thin and a
-few samples bridge the gap -- so the limit for this short run is 5x. What it guards
-against is the failure of the old defaults (a collapse onto one band or arm, 15-60x the
-floor on the suite's shapes): it fails if the defaults regress to that.
+The full defaults run 4,000 steps (40-75 s of one CPU); this test runs 1,500 of them with
+the same linear decay to 0 (about 24 s of CPU with the evaluation). Measured on seed 0
+(2026-11-29; a CPU run is exactly reproducible): 1.21x the floor (sliced W1 0.0914 vs
+0.0754). Before R1 joined the table defaults the same run scored 3.42x, and the old
+defaults collapse onto a band or one arm (15-60x on the suite's shapes), so the limit of
+2.5x fails if the defaults regress to either. Sliced W1 is blind to some structure (see
+docs/BENCHMARKS.md: two spirals drawn as a disc score 1.24x), so this guards against
+collapse and misplaced mass, not against a blurred shape.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ganforge.metrics.lowdim import wasserstein1
 
 STEPS = 1500
 N = 2000
-LIMIT = 5.0
+LIMIT = 2.5
 
 
 def moons(n: int, seed: int) -> np.ndarray:
