@@ -191,8 +191,12 @@ class TrainConfig:
         None, "weight clipping for wasserstein (default 0.01; 0 = off)"
     )
     gp_weight: float | None = option(None, "gradient-penalty weight (wgan-gp default 10)")
-    r1_weight: float = option(0.0, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off)")
-    r1_every: int = option(1, "R1 on every k-th D update only, weighted k× (lazy)")
+    r1_weight: float | None = option(
+        None, "R1 penalty γ: γ/2 · mean ‖∇ D(real)‖² (0 = off; default: the dataset's, else 0)"
+    )
+    r1_every: int | None = option(
+        None, "R1 on every k-th D update only, weighted k× (lazy; default: the dataset's, else 1)"
+    )
     augment: str = option(
         "", "DiffAugment of D's inputs, real and fake alike: e.g. translation,cutout,color"
     )
@@ -201,16 +205,22 @@ class TrainConfig:
     lr_g: float | None = option(None, "generator learning rate")
     lr_d: float | None = option(None, "discriminator learning rate")
     betas: tuple[float, float] | None = option(None, "Adam's β1,β2, e.g. 0.5,0.999")
-    lr_schedule: Schedule = option("constant", "constant, linear or cosine decay")
-    steps: int = option(3000, "generator steps")
+    lr_schedule: Schedule | None = option(
+        None, "constant, linear or cosine decay (default: the dataset's, else constant)"
+    )
+    steps: int | None = option(None, "generator steps (default: the dataset's, else 3000)")
     epochs: int | None = option(
         None,
         "passes over a finite dataset (files, image sets), reshuffled each pass; sets the "
         "number of steps (D's real batches, n_critic per step, cover the data once per pass)",
     )
-    batch_size: int | None = option(None, "samples per batch (default 256; sequences 64)")
+    batch_size: int | None = option(
+        None, "samples per batch (default: the dataset's: sequences 64, tables 512; else 256)"
+    )
     seed: int = option(0, "random seed (a CPU run is exactly reproducible)")
-    ema: float = option(0.0, "EMA decay of generator weights, e.g. 0.999 (0 = off)")
+    ema: float | None = option(
+        None, "EMA decay of generator weights, e.g. 0.999 (0 = off; default: the dataset's, else 0)"
+    )
     noise: NoiseKind = option("gaussian", "generator noise: gaussian N(0, 1) or uniform U(-1, 1)")
     noise_std: float | None = option(None, "scale of the generator's noise (std for gaussian)")
     log_every: int = option(50, "steps between history lines")
@@ -264,8 +274,8 @@ class TrainConfig:
         _check_int("n_critic", self.n_critic, allow_none=True)
         _check_float("clip_value", self.clip_value, 0.0, allow_none=True)
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)
-        _check_float("r1_weight", self.r1_weight, 0.0)
-        _check_int("r1_every", self.r1_every)
+        _check_float("r1_weight", self.r1_weight, 0.0, allow_none=True)
+        _check_int("r1_every", self.r1_every, allow_none=True)
         if not isinstance(self.augment, str):
             raise OptionTypeError(f"augment must be a comma-separated string, got {self.augment!r}")
         parse_policy(self.augment)
@@ -281,12 +291,13 @@ class TrainConfig:
             for b in betas:
                 _check_float("betas", b, 0.0, 1.0, hi_open=True)
             object.__setattr__(self, "betas", (float(betas[0]), float(betas[1])))
-        _check_literal("lr_schedule", self.lr_schedule, Schedule)
-        _check_int("steps", self.steps)
+        if self.lr_schedule is not None:
+            _check_literal("lr_schedule", self.lr_schedule, Schedule)
+        _check_int("steps", self.steps, allow_none=True)
         _check_int("epochs", self.epochs, allow_none=True)
         _check_int("batch_size", self.batch_size, allow_none=True)
         _check_int("seed", self.seed, minimum=0)
-        _check_float("ema", self.ema, 0.0, 1.0, hi_open=True)
+        _check_float("ema", self.ema, 0.0, 1.0, hi_open=True, allow_none=True)
         _check_float("noise_std", self.noise_std, 0.0, allow_none=True, lo_open=True)
         _check_int("log_every", self.log_every)
         _check_int("sample_every", self.sample_every, minimum=0, allow_none=True)
@@ -370,8 +381,13 @@ class ResolvedConfig(TrainConfig):
 
     preset: str = "toy2d"
     loss: str = "nonsaturating"
-    batch_size: int = 256
     model: ModelConfig = ModelConfig()
+    r1_weight: float = 0.0
+    r1_every: int = 1
+    lr_schedule: Schedule = "constant"
+    steps: int = 3000
+    batch_size: int = 256
+    ema: float = 0.0
     n_critic: int = 1
     clip_value: float = 0.0
     gp_weight: float = 0.0
@@ -401,8 +417,13 @@ class ResolvedConfig(TrainConfig):
 RESOLVED = (
     "preset",
     "loss",
-    "batch_size",
     "model",
+    "r1_weight",
+    "r1_every",
+    "lr_schedule",
+    "steps",
+    "batch_size",
+    "ema",
     "n_critic",
     "clip_value",
     "gp_weight",
@@ -415,6 +436,22 @@ RESOLVED = (
     "checkpoint_every",
     "eval_samples",
 )
+
+
+#: What the training options a dataset may set (``DatasetInfo.train_defaults``) resolve
+#: to when neither the user nor the dataset sets them. The dataset may also set the
+#: learning rates and Adam's betas (``lr_g``, ``lr_d``, ``betas``: :data:`LOSS_TUNED`);
+#: those were tuned with the default loss and apply only with it, any other loss brings
+#: its own (:class:`~ganforge.losses.Loss`).
+GENERIC_DEFAULTS: dict[str, Any] = {
+    "r1_weight": 0.0,
+    "r1_every": 1,
+    "lr_schedule": "constant",
+    "steps": 3000,
+    "batch_size": 256,
+    "ema": 0.0,
+}
+LOSS_TUNED = ("lr_g", "lr_d", "betas")
 
 
 def cli_options(cls: type) -> list[dataclasses.Field]:

@@ -7,23 +7,33 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ganforge.config import ModelConfig, ResolvedConfig, TrainConfig, _known
+from ganforge.config import (
+    GENERIC_DEFAULTS,
+    LOSS_TUNED,
+    ModelConfig,
+    ResolvedConfig,
+    TrainConfig,
+    _known,
+)
 from ganforge.data import build_dataset, dataset_info
+from ganforge.data.base import DatasetInfo
 from ganforge.errors import ConfigError
 from ganforge.losses import get_loss
 from ganforge.models import get_preset
 
 
 def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> ResolvedConfig:
-    """Fill every ``None`` from the loss, dataset and preset defaults and check that the
-    options fit together. Returns a new config; the input is unchanged. A config that is
-    already resolved is returned as it is."""
+    """Fill every ``None`` from the dataset, loss and preset defaults and check that the
+    options fit together. Training options the user leaves unset take the dataset's
+    :attr:`~ganforge.data.base.DatasetInfo.train_defaults` first (see
+    :func:`with_dataset_defaults`), then the loss's and the generic ones. Returns a new config; the input is
+    unchanged. A config that is already resolved is returned as it is."""
     if isinstance(cfg, ResolvedConfig) and not model_overrides:
         return cfg
     info = dataset_info(cfg.dataset, cfg.columns)
-    cfg = dataclasses.replace(cfg, batch_size=cfg.batch_size or info.batch_size)
     loss_name = cfg.loss or info.default_loss
     loss = get_loss(loss_name)
+    cfg = with_dataset_defaults(dataclasses.replace(cfg, loss=loss_name), info)
     preset_name = cfg.preset or info.default_preset
     preset = get_preset(preset_name)
     if isinstance(cfg.model, ModelConfig):
@@ -81,6 +91,26 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         ),
     )
     return ResolvedConfig(**values)
+
+
+def with_dataset_defaults(cfg: TrainConfig, info: DatasetInfo) -> TrainConfig:
+    """``cfg`` with each training option it leaves unset (``None``) taken from the
+    dataset's ``train_defaults``, then from :data:`~ganforge.config.GENERIC_DEFAULTS`.
+    The dataset's learning rates and betas (:data:`~ganforge.config.LOSS_TUNED`) apply
+    only when the run uses the dataset's default loss, the one they were tuned with."""
+    train_defaults = info.train_defaults
+    known = set(GENERIC_DEFAULTS) | set(LOSS_TUNED)
+    assert set(train_defaults) <= known, f"unknown train_defaults {sorted(train_defaults)}"
+    default_loss = info.default_loss
+    fill = {
+        name: value
+        for name, value in train_defaults.items()
+        if getattr(cfg, name) is None and (name not in LOSS_TUNED or cfg.loss == default_loss)
+    }
+    for name, generic in GENERIC_DEFAULTS.items():
+        if getattr(cfg, name) is None:
+            fill.setdefault(name, generic)
+    return dataclasses.replace(cfg, **fill) if fill else cfg
 
 
 def steps_for_epochs(cfg: TrainConfig, model: ModelConfig, n_critic: int) -> int:

@@ -3,6 +3,7 @@ back to original units, and every malformed file rejected with a ValueError nami
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 import torch
 
 from ganforge.data import dataset_info, decoder_from_codec
+from ganforge.data.base import discrete_levels
 from ganforge.data.tabular import TableDataset, read_numeric_csv
+from ganforge.errors import CheckpointError
 
 
 def _write(path: Path, text: str) -> Path:
@@ -186,3 +189,58 @@ def test_missing_directory_and_wrong_suffix(tmp_path: Path) -> None:
     _write(tmp_path / "t.tsv", "1,2\n3,4\n")  # (.txt files are lines of text: sequences)
     with pytest.raises(ValueError, match=r"\.csv, \.npy or \.txt"):
         dataset_info(str(tmp_path / "t.tsv"))
+
+
+def _coded_table(tmp_path: Path) -> Path:
+    """60 rows: a continuous column, a 0/1 flag and a code in {-2, 0.5, 7}."""
+    rng = np.random.default_rng(0)
+    rows = [f"{rng.normal():.6f},{i % 2},{(-2.0, 0.5, 7.0)[i % 3]}" for i in range(60)]
+    return _write(tmp_path / "t.csv", "x,flag,code\n" + "\n".join(rows) + "\n")
+
+
+def test_columns_with_few_values_decode_to_the_nearest_value_of_the_file(tmp_path: Path) -> None:
+    ds = TableDataset(_coded_table(tmp_path))
+    assert sorted(ds.levels) == [1, 2]  # the flag and the code; x is continuous
+    np.testing.assert_array_equal(ds.levels[2], [-2.0, 0.5, 7.0])
+    # native values (before snapping) 0.49 / 0.51 for the flag, 3.74 / 3.76 for the code
+    # (the middle of 0.5 and 7 is 3.75)
+    native = np.array([[0.3, 0.49, 3.74], [-1.2, 0.51, 3.76], [5.0, -9.0, -100.0]])
+    out = ds.decode(ds.encode(native))
+    np.testing.assert_allclose(out[:, 0], native[:, 0], rtol=1e-6)
+    np.testing.assert_array_equal(out[:, 1:], [[0, 0.5], [1, 7], [0, -2]])
+    codec = json.loads(json.dumps(ds.codec()))
+    z = torch.randn(50, 3) * 3
+    np.testing.assert_array_equal(decoder_from_codec(codec).decode(z), ds.decode(z))
+
+
+def test_a_short_table_keeps_its_columns_continuous(tmp_path: Path) -> None:
+    # 3 rows with 2 distinct values: fewer than 5 rows per value, so not a code column
+    path = _write(tmp_path / "t.csv", "a,b\n1,7\n2,7\n1,8\n")
+    assert TableDataset(path).levels is None
+    assert "levels" not in TableDataset(path).codec()
+
+
+def test_discrete_levels_rule() -> None:
+    values = np.stack([np.arange(100) % 10, np.arange(100) % 11, np.full(100, 3.0)], 1)
+    levels = discrete_levels(values.astype(float))
+    assert sorted(levels) == [0, 2]  # 10 values in 100 rows: discrete; 11: continuous
+    assert discrete_levels(values[:49, :1].astype(float)) is None  # 10 values in 49 rows
+
+
+@pytest.mark.parametrize(
+    "levels", [{"5": [1.0]}, {"0": []}, {"0": [2.0, 1.0]}, {"x": [1.0]}, [1.0], {"0": ["a"]}]
+)
+def test_damaged_levels_in_a_codec_are_a_checkpoint_error(levels: object, tmp_path: Path) -> None:
+    codec = TableDataset(_coded_table(tmp_path)).codec()
+    codec["levels"] = levels
+    with pytest.raises(CheckpointError, match="levels"):
+        decoder_from_codec(codec)
+
+
+def test_a_bounded_generator_snaps_the_same_columns(tmp_path: Path) -> None:
+    from ganforge.data.scaling import scale_for_output
+
+    ds = scale_for_output(TableDataset(_coded_table(tmp_path)), "tanh")
+    assert sorted(ds.levels) == [1, 2] and ds.codec()["levels"].keys() == {"1", "2"}
+    out = ds.decode(torch.rand(40, 3) * 2 - 1)
+    assert set(out[:, 1]) <= {0.0, 1.0} and set(out[:, 2]) <= {-2.0, 0.5, 7.0}

@@ -25,7 +25,7 @@ def list_datasets() -> list[str]:
 
 
 def _table_info(path: str) -> DatasetInfo:
-    from ganforge.data.tabular import TableDataset
+    from ganforge.data.tabular import TABLE_TRAINING, TableDataset
 
     def factory(cfg):  # a model that shapes its heads to the columns reads them as a table
         if _wants_table(cfg):
@@ -38,6 +38,7 @@ def _table_info(path: str) -> DatasetInfo:
         description="numeric table",
         default_preset="mlp-tabular",
         eval_samples=2000,
+        train_defaults=dict(TABLE_TRAINING),
     )
 
 
@@ -110,7 +111,7 @@ SEQUENCE_DEFAULTS = {
     "default_preset": "seq-conv",
     "kind": "sequence",
     "default_loss": "wgan-gp",
-    "batch_size": 64,
+    "train_defaults": {"batch_size": 64},
 }
 
 

@@ -13,7 +13,7 @@ entry (every checkpoint written before range maps existed) standardises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -133,6 +133,9 @@ class Dataset:
     #: JSON description of model space for models that shape their output heads to the
     #: data (tables: blocks and conditions, see :mod:`ganforge.data.table.codec`), or None
     output_layout: dict[str, Any] | None = None
+    #: flat dimension -> its sorted values, for columns that take a few values only
+    #: (codes, flags; see :func:`discrete_levels`): decoding snaps to the nearest of them
+    levels: dict[int, np.ndarray] | None = None
 
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None) -> None:
         dim = int(np.prod(self.shape)) if self.shape else 1
@@ -152,6 +155,8 @@ class Dataset:
         arr = x.detach().to("cpu", torch.float64).numpy().reshape(len(x), -1)
         rmap = self.range_map
         native = rmap.decode(arr) if rmap is not None else arr * self.std + self.mean
+        if self.levels:
+            native = snap_to_levels(native, self.levels)
         return native.reshape((len(x), *self.shape))
 
     def value_range(self) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +185,8 @@ class Dataset:
         }
         if self.range_map is not None:
             out["scaling"] = self.range_map.to_codec()
+        if self.levels:
+            out["levels"] = {str(j): v.tolist() for j, v in self.levels.items()}
         return out
 
     # -- sampling -----------------------------------------------------------------------
@@ -224,6 +231,51 @@ class Decoder(Dataset):
         super().__init__(np.asarray(codec["mean"]), np.asarray(codec["std"]))
         if codec.get("scaling") is not None:  # absent: standardised (older checkpoints too)
             self.range_map = RangeMap.from_codec(codec["scaling"], len(self.mean))
+        if codec.get("levels"):  # absent: every column continuous (older checkpoints too)
+            self.levels = levels_from_codec(codec["levels"], len(self.mean))
+
+
+#: A column is decoded as discrete when it takes at most this many distinct values ...
+MAX_LEVELS = 10
+#: ... and the table has at least this many rows per distinct value (a short table's
+#: continuous column may repeat a few values by chance).
+ROWS_PER_LEVEL = 5
+
+
+def discrete_levels(values: np.ndarray) -> dict[int, np.ndarray] | None:
+    """The columns of ``values`` ``(N, D)`` that take few values (at most
+    :data:`MAX_LEVELS`, with at least :data:`ROWS_PER_LEVEL` rows per value; a constant
+    column counts): column index -> its sorted distinct values. ``None`` when there are
+    none. A generator's output is continuous; such a column (a flag, a code, a count)
+    decodes to the nearest of its values, so its samples take the values the data takes."""
+    out = {}
+    for j in range(values.shape[1]):
+        distinct = np.unique(values[:, j])
+        if len(distinct) <= MAX_LEVELS and len(distinct) * ROWS_PER_LEVEL <= len(values):
+            out[j] = distinct
+    return out or None
+
+
+def snap_to_levels(x: np.ndarray, levels: dict[int, np.ndarray]) -> np.ndarray:
+    """``x`` ``(N, D)`` with each column ``j`` in ``levels`` moved to its nearest value
+    (ties to the lower one). Returns a new array."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    for j, values in levels.items():
+        middles = (values[1:] + values[:-1]) / 2
+        out[:, j] = values[np.searchsorted(middles, out[:, j], side="left")]
+    return out
+
+
+def levels_from_codec(levels: Any, dim: int) -> dict[int, np.ndarray]:
+    """The column levels a codec's ``"levels"`` entry describes, for ``dim`` columns."""
+    try:
+        out = {int(j): np.asarray(v, dtype=np.float64).reshape(-1) for j, v in levels.items()}
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"invalid column levels in the checkpoint's codec: {exc}") from None
+    for j, v in out.items():
+        if not (0 <= j < dim and v.size and np.isfinite(v).all() and (np.diff(v) > 0).all()):
+            raise CheckpointError(f"invalid column levels in the checkpoint's codec: column {j}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -238,8 +290,12 @@ class DatasetInfo:
     noise_std: float = 1.0
     eval_samples: int = 2500
     num_classes: int | None = None
+    #: the loss a run uses when the user names none
     default_loss: str = "nonsaturating"
-    batch_size: int = 256
+    #: training options (``TrainConfig`` field -> value) this data starts from when the
+    #: user leaves them unset, e.g. ``{"batch_size": 64, "steps": 4000}``; any other
+    #: option falls back to ``ganforge.config.GENERIC_DEFAULTS``
+    train_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 #: data kind -> ``codec -> Dataset`` for kinds whose native form is not ``x * std + mean``.

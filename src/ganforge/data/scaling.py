@@ -37,7 +37,17 @@ BOUNDED_OUTPUTS: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "sigmoid
 #: 0.037-0.068; 5% costs nothing where the data has a hard edge and keeps tanh unsaturated.
 RANGE_MARGIN = 0.05
 
-_COPIED = ("name", "shape", "kind", "modes", "mode_std", "columns", "num_classes", "class_names")
+_COPIED = (
+    "name",
+    "shape",
+    "kind",
+    "modes",
+    "mode_std",
+    "columns",
+    "num_classes",
+    "class_names",
+    "levels",
+)
 
 
 class RangeScaled(Dataset):

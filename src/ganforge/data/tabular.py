@@ -3,7 +3,9 @@
 Columns are standardised for training (per-column mean and std of the file), or, for a
 generator with a bounded output, mapped from the file's per-column range onto the
 output's range (:mod:`ganforge.data.scaling`); samples are written back in original
-units. A CSV may have one header row; every other cell must be a finite number.
+units. A CSV may have one header row; every other cell must be a finite number. A column
+that takes only a few values (a flag, a code; see :func:`~ganforge.data.base.discrete_levels`)
+decodes to the nearest value it takes in the file.
 """
 
 from __future__ import annotations
@@ -15,8 +17,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganforge.data.base import Dataset
+from ganforge.data.base import Dataset, discrete_levels
 from ganforge.errors import DataError
+
+#: Training defaults of a table (``ganforge train --dataset FILE.csv`` with no other
+#: flag), with the ``mlp-tabular`` preset (G and D 3x128, 32-d noise): the default loss
+#: (nonsaturating) at two time scales (Adam lr 1e-3 for G, 3e-3 for D, decaying linearly to
+#: 0), the R1 penalty (γ 1 on the real rows, lazily on every 4th D update), batch 512,
+#: 4,000 steps and an EMA of G's weights (0.999). R1 is what keeps D from memorising a
+#: small table (without it, on 124 rows of wine, D rejects 99.9% of the fakes and G's
+#: spread shrinks to 10-70% of the data's). Tuned on ``benchmarks/lowdim_defaults.py``
+#: only (2-D shapes and scikit-learn's tables; results and the configurations that lost
+#: in docs/BENCHMARKS.md); no dataset is special-cased.
+TABLE_TRAINING: dict[str, object] = {
+    "steps": 4000,
+    "batch_size": 512,
+    "lr_schedule": "linear",
+    "ema": 0.999,
+    "lr_g": 1e-3,
+    "lr_d": 3e-3,
+    "r1_weight": 1.0,
+    "r1_every": 4,
+}
 
 
 def read_numeric_csv(path: str | Path) -> tuple[np.ndarray, list[str] | None]:
@@ -115,6 +137,7 @@ class TableDataset(Dataset):
         std = values.std(axis=0)
         std[std == 0] = 1.0  # constant columns stay constant
         super().__init__(values.mean(axis=0), std)
+        self.levels = discrete_levels(values)
         self._encoded = self.encode(values)
 
     @property

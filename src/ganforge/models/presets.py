@@ -53,8 +53,9 @@ BUILTIN_PRESETS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ),
     (
         "mlp-tabular",
-        {"noise_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256)},
-        "numeric tables: 2x256 G with linear output; 2x256 LeakyReLU D",
+        {"noise_dim": 32, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 128)},
+        "numeric tables (the default for a .csv/.npy): 3x128 ReLU G from 32-d noise with "
+        "linear output; 3x128 LeakyReLU D",
     ),
     (
         "ctgan",

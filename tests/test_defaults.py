@@ -1,0 +1,95 @@
+"""What ``ganforge train --dataset FILE.csv`` resolves to with no other flag, and that
+every flag the user gives still wins (``ganforge.defaults.with_dataset_defaults``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ganforge.config import GENERIC_DEFAULTS, TrainConfig
+from ganforge.data import dataset_info
+from ganforge.data.tabular import TABLE_TRAINING
+from ganforge.defaults import resolve
+from ganforge.errors import ConfigError
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> str:
+    path = tmp_path / "points.csv"
+    path.write_text("a,b\n" + "\n".join(f"{i % 7},{i * 0.37 % 5}" for i in range(40)) + "\n")
+    return str(path)
+
+
+def test_a_table_with_no_flag_resolves_to_the_table_defaults(table: str) -> None:
+    cfg = resolve(TrainConfig(dataset=table))
+    assert cfg.preset == "mlp-tabular"
+    assert cfg.model.g_hidden == cfg.model.d_hidden == (128, 128, 128)
+    assert (cfg.model.noise_dim, cfg.model.g_output) == (32, "linear")
+    assert cfg.loss == "nonsaturating" and cfg.n_critic == 1
+    assert (cfg.steps, cfg.batch_size, cfg.lr_schedule, cfg.ema) == (4000, 512, "linear", 0.999)
+    assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (1e-3, 3e-3, (0.5, 0.999))
+    assert (cfg.r1_weight, cfg.r1_every) == (1.0, 4)
+    assert cfg.sample_every == 400 and cfg.checkpoint_every == 800
+    assert dataset_info(table).train_defaults == TABLE_TRAINING
+
+
+def test_every_flag_the_user_gives_wins_over_the_table_defaults(table: str) -> None:
+    given = {"steps": 50, "batch_size": 64, "lr_schedule": "cosine", "ema": 0.0, "r1_weight": 0}
+    cfg = resolve(TrainConfig(dataset=table, lr_g=2e-4, betas=(0.0, 0.9), **given))
+    assert (cfg.steps, cfg.batch_size, cfg.lr_schedule, cfg.ema) == (50, 64, "cosine", 0.0)
+    assert (cfg.r1_weight, cfg.r1_every) == (0.0, 4)
+    assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (2e-4, 3e-3, (0.0, 0.9))
+    cfg = resolve(TrainConfig(dataset=table), {"g_hidden": "64,64"})
+    assert cfg.model.g_hidden == (64, 64) and cfg.model.d_hidden == (128, 128, 128)
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge", "wasserstein"])
+def test_another_loss_brings_its_own_learning_rates(table: str, loss: str) -> None:
+    """The table's learning rates were tuned with the default loss; WGAN-GP keeps Adam
+    1e-4 with betas (0, 0.9), WGAN RMSprop 5e-5, and so on. The schedule, steps, batch
+    and EMA stay the table's."""
+    from ganforge.losses import get_loss
+
+    cfg = resolve(TrainConfig(dataset=table, loss=loss))
+    want = get_loss(loss)
+    assert (cfg.lr_g, cfg.lr_d, cfg.betas, cfg.n_critic) == (
+        want.lr,
+        want.lr,
+        want.betas,
+        want.n_critic,
+    )
+    assert (cfg.steps, cfg.batch_size, cfg.lr_schedule, cfg.ema) == (4000, 512, "linear", 0.999)
+
+
+@pytest.mark.parametrize("dataset", ["ring8", "grid25", "disk", "gaussian1d"])
+def test_named_datasets_keep_the_generic_defaults(dataset: str) -> None:
+    cfg = resolve(TrainConfig(dataset=dataset))
+    assert {name: getattr(cfg, name) for name in GENERIC_DEFAULTS} == {
+        "r1_weight": 0.0,
+        "r1_every": 1,
+        "lr_schedule": "constant",
+        "steps": 3000,
+        "batch_size": 256,
+        "ema": 0.0,
+    }
+    assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (2e-4, 2e-4, (0.5, 0.999))
+
+
+def test_epochs_use_the_tables_batch_size(table: str) -> None:
+    with pytest.raises(ConfigError, match="batch_size 512 is larger than the dataset"):
+        resolve(TrainConfig(dataset=table, epochs=2))
+    assert resolve(TrainConfig(dataset=table, epochs=2, batch_size=10)).steps == 2 * 4
+
+
+def test_the_resolved_config_round_trips_with_every_default_filled(table: str) -> None:
+    cfg = resolve(TrainConfig(dataset=table))
+    again = resolve(TrainConfig.from_dict(cfg.to_dict()))
+    assert again == cfg
+
+
+def test_unset_options_are_none_until_resolved(table: str) -> None:
+    raw = TrainConfig(dataset=table)
+    assert all(getattr(raw, name) is None for name in GENERIC_DEFAULTS)
+    with pytest.raises(ConfigError, match="batch_size"):
+        TrainConfig(dataset=table, batch_size=0)
