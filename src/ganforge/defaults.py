@@ -35,24 +35,7 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     loss = get_loss(loss_name)
     cfg = with_dataset_defaults(dataclasses.replace(cfg, loss=loss_name), info)
     preset_name = cfg.preset or info.default_preset
-    preset = get_preset(preset_name)
-    if isinstance(cfg.model, ModelConfig):
-        base = dataclasses.asdict(cfg.model)
-    else:
-        base = dataclasses.asdict(preset.model)
-        base.update(cfg.model or {})
-    if model_overrides:
-        base.update(_known("model", ModelConfig, model_overrides))
-    if base.get("conditional") == "prompt":
-        if info.kind != "sequence":
-            raise ConfigError(f"conditional 'prompt' needs a sequence dataset, not {cfg.dataset!r}")
-    elif base.get("conditional", "none") != "none":
-        if not info.num_classes:
-            raise ConfigError(
-                f"dataset {cfg.dataset!r} has no labels; a conditional model needs them"
-            )
-        base["num_classes"] = info.num_classes
-    model = ModelConfig(**base)
+    model = _model_config(cfg, info, preset_name, model_overrides)
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
         raise ConfigError(
             f"label smoothing/noise apply to classifier losses, not to loss {loss_name!r}"
@@ -91,6 +74,31 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
         ),
     )
     return ResolvedConfig(**values)
+
+
+def _model_config(
+    cfg: TrainConfig, info: DatasetInfo, preset_name: str, overrides: dict[str, Any] | None
+) -> ModelConfig:
+    """The run's model: the preset (or the config's complete model), the config's and
+    ``overrides``' options on top, and the conditioning checked against the data."""
+    preset = get_preset(preset_name)
+    if isinstance(cfg.model, ModelConfig):
+        base = dataclasses.asdict(cfg.model)
+    else:
+        base = dataclasses.asdict(preset.model)
+        base.update(cfg.model or {})
+    if overrides:
+        base.update(_known("model", ModelConfig, overrides))
+    if base.get("conditional") == "prompt":
+        if info.kind != "sequence":
+            raise ConfigError(f"conditional 'prompt' needs a sequence dataset, not {cfg.dataset!r}")
+    elif base.get("conditional", "none") != "none":
+        if not info.num_classes:
+            raise ConfigError(
+                f"dataset {cfg.dataset!r} has no labels; a conditional model needs them"
+            )
+        base["num_classes"] = info.num_classes
+    return ModelConfig(**base)
 
 
 def with_dataset_defaults(cfg: TrainConfig, info: DatasetInfo) -> TrainConfig:
