@@ -26,6 +26,7 @@ from report_pages import Page, assert_self_contained, decode_data_uri
 import ganforge
 from conftest import tiny_config
 from ganforge.cli import main
+from ganforge.config import ModelConfig
 from ganforge.evaluation import METRICS
 from ganforge.grids import preview_grid
 from ganforge.report import write_report
@@ -413,3 +414,23 @@ def test_reports_render_in_a_browser_offline_without_errors(ring, image_run, tmp
     _assert_renders(image_run / "report.html", tmp_path, images=4)
     compare = write_report([ring, image_run], tmp_path / "compare.html")
     _assert_renders(compare, tmp_path, images=1 + 2 + 3)
+
+
+def test_a_sequence_run_shows_its_lines_how_they_read_and_the_text_panel(tmp_path: Path) -> None:
+    """Text runs: the last snapshot's lines beside real lines, the share of valid and
+    correct lines under the grammar (real lines: all of them), and the panel over steps."""
+    model = ModelConfig(arch="seqconv", noise_dim=8, seq_width=8, seq_blocks=1)
+    cfg = tiny_config(
+        dataset="arithmetic", model=model, loss="wgan-gp", gp_weight=10.0, n_critic=1,
+        out=str(tmp_path / "run"), steps=4, sample_every=2,
+    )  # fmt: skip
+    ganforge.train(cfg)
+    text = (tmp_path / "run" / "report.html").read_text()
+    page = assert_self_contained(text)
+    assert "no sample view" not in text and "could not be drawn" not in text
+    assert "generated at step 4 (fixed noise)" in text and "real lines" in text
+    real = [str(s) for s in np.load(tmp_path / "run" / "samples" / "real.npz")["real"][:3]]
+    assert all(line in text for line in real)
+    # the reading table: real lines all parse and hold under the arithmetic grammar
+    assert re.search(r"<td>real</td>\s*<td>\d+</td>\s*<td>100.0%</td>\s*<td>100.0%</td>", text)
+    assert len(page.images()) == 2  # the training curves and the text panel over steps

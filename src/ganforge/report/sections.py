@@ -7,25 +7,26 @@ one call and no edit of the report's core::
 
     from ganforge.report import Section, TextPanel, register_sample_section
 
-    def sequence_section(run):  # run: RunFiles
+    def events_section(run):  # run: RunFiles
         steps = run.snapshots()
         snap = run.snapshot(steps[-1][1])            # samples/step_N.npz
         return Section("Samples", texts=[TextPanel(f"step {steps[-1][0]}",
-                                                   [str(s) for s in snap["text"][:20]])])
+                                                   [str(s) for s in snap["fake"][:20]])])
 
-    register_sample_section("sequence", sequence_section)
+    register_sample_section("events", events_section)
 
 Register it where the kind registers its dataset or evaluator (a module that
 :mod:`ganforge.data` or :mod:`ganforge.evaluation` imports), so that ``ganforge report``
 in a fresh process sees it. A builder reads only the run's files; an exception inside it
 becomes a note in the report instead of a failed report. Kinds without a builder get a
-note naming the kind.
+note naming the kind. The built-in kinds' views (lowdim, image, sequence) are below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -198,5 +199,76 @@ def image_section(run: RunFiles) -> Section:
     return Section(pictures=pictures, notes=notes)
 
 
+# -- token sequences: the last lines beside real ones, how they read, the text panel -------
+
+SHOWN_LINES = 20  # lines per text panel
+TEXT_COLUMNS = 5  # snapshots in the text progress panel, evenly spaced, the last included
+
+
+def _lines(values: np.ndarray) -> list[str]:
+    return [str(s) for s in np.asarray(values).reshape(-1)]
+
+
+def _grammar(run: RunFiles) -> Any:
+    from ganforge.data.grammars import get_grammar, list_grammars
+
+    dataset = str(run.config.get("dataset", ""))
+    return get_grammar(dataset) if dataset in list_grammars() else None
+
+
+def _reading_row(name: str, lines: list[str], grammar: Any) -> list[str]:
+    """``[name, n, distinct, valid, correct]`` as formatted cells (``–`` without a
+    grammar)."""
+    n = len(lines)
+    distinct = f"{len(set(lines)) / n:.1%}" if n else "–"
+    if grammar is None or not n:
+        return [name, str(n), distinct, "–", "–"]
+    valid = sum(bool(grammar.is_valid(s)) for s in lines) / n
+    correct = sum(bool(grammar.is_correct(s)) for s in lines) / n
+    return [name, str(n), distinct, f"{valid:.1%}", f"{correct:.1%}"]
+
+
+def _progress_picture(run: RunFiles, snaps: list[tuple[int, Any]], grammar: Any) -> Picture:
+    from ganforge.plots_text import text_panel
+
+    idx = np.linspace(0, len(snaps) - 1, min(len(snaps), TEXT_COLUMNS)).round().astype(int)
+    columns = [
+        (f"step {snaps[i][0]}", _lines(run.snapshot(snaps[i][1])["fake"])) for i in sorted(set(idx))
+    ]
+    fig = text_panel(columns, SHOWN_LINES, grammar)
+    try:
+        data = png_bytes(fig)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return Picture(data, "the same noise over training", stem="progress")
+
+
+def sequence_section(run: RunFiles) -> Section:
+    """Generated lines of the last snapshot beside real lines, how they read, and the
+    text panel over training."""
+    snaps, real = run.snapshots(), run.real()
+    if not snaps:
+        return Section(notes=["no sample snapshots in samples/ (sample_every was 0?)"])
+    grammar = _grammar(run)
+    step, path = snaps[-1]
+    fake = _lines(run.snapshot(path)["fake"])
+    texts = [TextPanel(f"generated at step {step} (fixed noise)", fake[:SHOWN_LINES])]
+    rows = [_reading_row(f"generated, step {step}", fake, grammar)]
+    if real is not None:
+        real_lines = _lines(real)
+        texts.append(TextPanel("real lines", real_lines[:SHOWN_LINES]))
+        rows.append(_reading_row("real", real_lines, grammar))
+    table = Table(
+        "How the snapshot's lines read (valid and correct: under the dataset's grammar)",
+        ["lines", "n", "distinct", "valid", "correct"],
+        rows,
+    )
+    pictures = [_progress_picture(run, snaps, grammar)] if len(snaps) > 1 else []
+    return Section(pictures=pictures, texts=texts, tables=[table])
+
+
 register_sample_section("lowdim", lowdim_section)
 register_sample_section("image", image_section)
+register_sample_section("sequence", sequence_section)
