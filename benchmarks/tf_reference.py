@@ -15,10 +15,19 @@ the other two in the same run and waits idle (blocked on stdin) while they are t
 Run alone, ``--task T --steps N --repeats R`` prints one JSON object with the steps/s of
 each repeat.
 
-The step follows the tutorials: for the classifier loss, the TensorFlow DCGAN tutorial's
-form (one G forward, D on real and fake, both gradients from one pass, so D is not run a
-second time on the fakes: less work than an alternating D-then-G step); for the WGAN,
-the Keras form (n critic steps with clipping, then a G step on fresh noise).
+``--update`` chooses the algorithm, to match ganforge's ``update`` option:
+
+- ``simultaneous`` (the TensorFlow DCGAN tutorial's step): one G forward, D on real and
+  fake, both gradients from that one pass (G's through D *before* its update), then both
+  updates. With ``n_critic > 1`` (the WGAN) the first ``n_critic - 1`` critic updates
+  come first, each on fresh fakes.
+- ``alternating`` (ganforge's default, with its ``reuse_fake``): ``n_critic`` critic
+  updates, each on fresh fakes; the last one keeps its fakes' graph through G, and G's
+  loss is D's output on those same fakes *after* D's update (one G forward saved, D run
+  on the fakes a second time).
+
+The WGAN adds weight clipping after each critic update; its losses are the Keras WGAN
+example's.
 """
 
 from __future__ import annotations
@@ -128,69 +137,85 @@ def data_bank(data, n=2048):
     return tf.constant(rng.random((n, *data)) * 2 - 1, tf.float32)
 
 
-def make_step(task):
+def make_step(task, update="simultaneous"):
     data, kind, loss, batch = TASKS[task]
     g, d = build(kind)
     bank = data_bank(data)
     n = int(bank.shape[0])
+    if loss == "wasserstein":
+        g_opt, d_opt = keras.optimizers.RMSprop(5e-5), keras.optimizers.RMSprop(5e-5)
+        n_critic, clip = 5, 0.01
+
+        def d_loss_fn(r, f):
+            return tf.reduce_mean(f) - tf.reduce_mean(r)
+
+        def g_loss_fn(f):
+            return -tf.reduce_mean(f)
+
+    else:
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        n_critic, clip = 1, None
+
+        def d_loss_fn(r, f):
+            return bce(tf.ones_like(r), r) + bce(tf.zeros_like(f), f)
+
+        def g_loss_fn(f):
+            return bce(tf.ones_like(f), f)
 
     def real_batch():
         return tf.gather(bank, tf.random.uniform([batch], 0, n, dtype=tf.int32))
 
-    if loss == "wasserstein":
-        g_opt, d_opt = keras.optimizers.RMSprop(5e-5), keras.optimizers.RMSprop(5e-5)
+    def apply(opt, grads, model):
+        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
 
-        @tf.function
-        def step():
-            for _ in range(5):
-                real = real_batch()
-                z = tf.random.normal([batch, NOISE_DIM])
-                with tf.GradientTape() as tape:
-                    fake = g(z, training=True)
-                    d_loss = tf.reduce_mean(d(fake, training=True)) - tf.reduce_mean(
-                        d(real, training=True)
-                    )
-                d_opt.apply_gradients(
-                    zip(
-                        tape.gradient(d_loss, d.trainable_variables),
-                        d.trainable_variables,
-                        strict=True,
-                    )
-                )
-                for w in d.trainable_variables:
-                    w.assign(tf.clip_by_value(w, -0.01, 0.01))
-            z = tf.random.normal([batch, NOISE_DIM])
-            with tf.GradientTape() as tape:
-                g_loss = -tf.reduce_mean(d(g(z, training=True), training=True))
-            g_opt.apply_gradients(
-                zip(
-                    tape.gradient(g_loss, g.trainable_variables), g.trainable_variables, strict=True
-                )
-            )
-            return d_loss, g_loss
+    def after_d():
+        if clip is not None:
+            for w in d.trainable_variables:
+                w.assign(tf.clip_by_value(w, -clip, clip))
 
-        return step
-
-    bce = keras.losses.BinaryCrossentropy(from_logits=True)
-    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
-    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    def critic_step():
+        real, z = real_batch(), tf.random.normal([batch, NOISE_DIM])
+        fake = g(z, training=True)
+        with tf.GradientTape() as tape:
+            d_loss = d_loss_fn(d(real, training=True), d(fake, training=True))
+        apply(d_opt, tape.gradient(d_loss, d.trainable_variables), d)
+        after_d()
+        return d_loss
 
     @tf.function
-    def step():
-        real = real_batch()
-        z = tf.random.normal([batch, NOISE_DIM])
+    def simultaneous():
+        for _ in range(n_critic - 1):
+            critic_step()
+        real, z = real_batch(), tf.random.normal([batch, NOISE_DIM])
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = g(z, training=True)
             r, f = d(real, training=True), d(fake, training=True)
-            g_loss = bce(tf.ones_like(f), f)
-            d_loss = bce(tf.ones_like(r), r) + bce(tf.zeros_like(f), f)
+            g_loss, d_loss = g_loss_fn(f), d_loss_fn(r, f)
         g_grads = g_tape.gradient(g_loss, g.trainable_variables)
         d_grads = d_tape.gradient(d_loss, d.trainable_variables)
-        g_opt.apply_gradients(zip(g_grads, g.trainable_variables, strict=True))
-        d_opt.apply_gradients(zip(d_grads, d.trainable_variables, strict=True))
+        apply(g_opt, g_grads, g)
+        apply(d_opt, d_grads, d)
+        after_d()
         return d_loss, g_loss
 
-    return step
+    @tf.function
+    def alternating():
+        for _ in range(n_critic - 1):
+            critic_step()
+        real, z = real_batch(), tf.random.normal([batch, NOISE_DIM])
+        with tf.GradientTape() as g_tape:
+            fake = g(z, training=True)
+            with tf.GradientTape() as d_tape:
+                d_loss = d_loss_fn(d(real, training=True), d(tf.stop_gradient(fake), training=True))
+            apply(d_opt, d_tape.gradient(d_loss, d.trainable_variables), d)
+            after_d()
+            g_loss = g_loss_fn(d(fake, training=True))  # D after its update
+        apply(g_opt, g_tape.gradient(g_loss, g.trainable_variables), g)
+        return d_loss, g_loss
+
+    return simultaneous if update == "simultaneous" else alternating
 
 
 def timed(step, steps):
@@ -205,12 +230,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", required=True, choices=sorted(TASKS))
     parser.add_argument("--serve", action="store_true", help="timing server for throughput.py")
+    parser.add_argument("--update", choices=("simultaneous", "alternating"), default="simultaneous")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16: Keras' mixed_bfloat16 policy (bf16 compute, fp32 weights)",
+    )
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args(argv)
     tf.random.set_seed(0)
-    step = make_step(args.task)
+    if args.precision == "bf16":
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    step = make_step(args.task, args.update)
     timed(step, max(1, args.warmup))  # trace + warm up
     if args.serve:
         print("ready", flush=True)
@@ -222,6 +256,8 @@ def main(argv=None):
         json.dumps(
             {
                 "task": args.task,
+                "update": args.update,
+                "precision": args.precision,
                 "tf_version": tf.__version__,
                 "steps_per_s": rates,
                 "median": float(np.median(rates)),

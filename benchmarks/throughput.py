@@ -9,6 +9,17 @@ median steps/s and the median and range of the per-repeat ratio ganforge / hand-
     python benchmarks/throughput.py --quick    # under a minute
     python benchmarks/throughput.py --json     # one JSON object per task
     python benchmarks/throughput.py --tf-python /tmp/tfenv/bin/python  # + TF/Keras
+    python benchmarks/throughput.py --update alternating   # one update scheme only
+    python benchmarks/throughput.py --precision bf16       # bf16 autocast on every side
+
+Every task runs under both update schemes (``--update both``, the default), as separate
+rows: ``alternating`` (ganforge's default: D update, then a G step through the updated D,
+reusing the last D update's fakes) and ``simultaneous`` (the tutorials' step: one G
+forward serves both updates, G's gradient through D before its update). The
+hand-written loop and the TF reference run the same algorithm as the row says, so each
+ratio compares like with like. ``--precision bf16`` runs every side with bf16 compute and
+fp32 weights (ganforge ``--precision bf16``, ``torch.autocast`` in the hand-written loop,
+Keras' ``mixed_bfloat16`` policy); it needs a CPU with native bf16 (AVX-512 BF16/AMX).
 
 With ``--tf-python`` the TF/Keras version of each task (``benchmarks/tf_reference.py``,
 run by that interpreter in its own process) is timed in the same rotation, so every side
@@ -23,6 +34,7 @@ the printed losses (``--baseline-no-item`` drops that).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -110,6 +122,8 @@ def make_trainer(
     threads: int | None = None,
     defaults: bool = False,
     progress: bool = False,
+    update: str = "alternating",
+    precision: str = "fp32",
 ) -> Trainer:
     """A trainer for ``task`` writing to ``out``; snapshots and checkpoints off unless
     ``defaults`` keeps the default intervals."""
@@ -123,6 +137,8 @@ def make_trainer(
         steps=steps,
         seed=0,
         out=str(out),
+        update=update,
+        precision=precision,
         **intervals,
     )
     trainer = Trainer(cfg, progress=progress)
@@ -150,6 +166,13 @@ class Baseline:
     def __init__(self, trainer: Trainer, item: bool) -> None:
         import copy
 
+        self.simultaneous = trainer.cfg.update == "simultaneous"
+        bf16 = trainer.cfg.precision == "bf16"
+        self.autocast = (
+            (lambda: torch.autocast("cpu", dtype=torch.bfloat16))
+            if bf16
+            else contextlib.nullcontext
+        )
         cfg = trainer.cfg
         self.G, self.D = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D)
         self.data, self.cfg, self.item = trainer.data, cfg, item
@@ -165,40 +188,70 @@ class Baseline:
         b = cfg.batch_size
         self.ones, self.zeros = torch.ones(b), torch.zeros(b)
 
+    def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            d_real, d_fake = self.D(real).float(), self.D(fake).float()
+        if self.wasserstein:
+            return d_fake.mean() - d_real.mean()
+        return F.binary_cross_entropy_with_logits(
+            d_real, self.ones
+        ) + F.binary_cross_entropy_with_logits(d_fake, self.zeros)
+
+    def _g(self, z: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            return self.G(z)
+
+    def _d(self, x: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            return self.D(x).float()
+
+    def _g_loss(self, out: torch.Tensor) -> torch.Tensor:
+        return (
+            -out.mean() if self.wasserstein else F.binary_cross_entropy_with_logits(out, self.ones)
+        )
+
+    def _d_step(self, d_loss: torch.Tensor) -> None:
+        self.opt_d.zero_grad()
+        d_loss.backward()
+        self.opt_d.step()
+        if self.clip:
+            for p in self.D.parameters():
+                p.data.clamp_(-self.clip, self.clip)
+
+    def _simultaneous(self, b: int, nz: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tutorials' step: one G forward; G's gradient through D before D moves."""
+        real, _ = self.data.sample_batch(b, self.gen)
+        fake = self._g(torch.randn(b, nz))
+        self.opt_g.zero_grad()
+        g_loss = self._g_loss(self._d(fake))
+        g_loss.backward(inputs=list(self.G.parameters()))
+        d_loss = self._d_loss(real, fake.detach())
+        self._d_step(d_loss)
+        self.opt_g.step()
+        return d_loss, g_loss
+
     def run(self, steps: int) -> float:
         cfg, b, nz = self.cfg, self.cfg.batch_size, self.cfg.model.noise_dim
         t0 = time.perf_counter()
         for _ in range(steps):
-            for _ in range(cfg.n_critic):
+            for _ in range(cfg.n_critic - self.simultaneous):
                 real, _ = self.data.sample_batch(b, self.gen)
-                fake = self.G(torch.randn(b, nz)).detach()
-                if self.wasserstein:
-                    d_loss = self.D(fake).mean() - self.D(real).mean()
-                else:
-                    d_loss = F.binary_cross_entropy_with_logits(
-                        self.D(real), self.ones
-                    ) + F.binary_cross_entropy_with_logits(self.D(fake), self.zeros)
-                self.opt_d.zero_grad()
-                d_loss.backward()
-                self.opt_d.step()
-                if self.clip:
-                    for p in self.D.parameters():
-                        p.data.clamp_(-self.clip, self.clip)
-            out = self.D(self.G(torch.randn(b, nz)))
-            g_loss = (
-                -out.mean()
-                if self.wasserstein
-                else F.binary_cross_entropy_with_logits(out, self.ones)
-            )
-            self.opt_g.zero_grad()
-            g_loss.backward()
-            self.opt_g.step()
+                d_loss = self._d_loss(real, self._g(torch.randn(b, nz)).detach())
+                self._d_step(d_loss)
+            if self.simultaneous:
+                d_loss, g_loss = self._simultaneous(b, nz)
+            else:
+                g_loss = self._g_loss(self._d(self._g(torch.randn(b, nz))))
+                self.opt_g.zero_grad()
+                g_loss.backward()
+                self.opt_g.step()
             if self.item:
                 d_loss.item(), g_loss.item()
         return time.perf_counter() - t0
 
 
 TF_SIDES = ("tf", "tf_onednn")
+UPDATES = ("alternating", "simultaneous")
 
 
 class TFReference:
@@ -206,11 +259,14 @@ class TFReference:
     interpreter: it traces and warms up on start, then runs N steps per request while
     this process waits."""
 
-    def __init__(self, python: str, task: str, onednn: bool) -> None:
+    def __init__(
+        self, python: str, task: str, onednn: bool, update: str, precision: str = "fp32"
+    ) -> None:
         script = Path(__file__).with_name("tf_reference.py")
         env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1" if onednn else "0"}
         self.proc = subprocess.Popen(
-            [python, str(script), "--task", task, "--serve"],
+            [python, str(script), "--task", task, "--serve", "--update", update]
+            + ["--precision", precision],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -237,7 +293,6 @@ def overhead(task: Task, steps: int, repeats: int) -> dict:
     steps, the progress bar, sample snapshots every steps/10 and checkpoints every
     steps/5 — against bare ``train_step()`` calls on an identical trainer. ``steps``
     should be the default run length (3,000): snapshots and checkpoints are per run."""
-    import contextlib
     import io
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -300,18 +355,25 @@ def bench(
     default_threads: int,
     ganforge_threads: int | None = None,
     tf_python: str | None = None,
+    update: str = "alternating",
+    precision: str = "fp32",
 ) -> dict:
     steps = task.quick_steps if quick else task.steps
     # TF as installed on a non-Intel x86 CPU (oneDNN ops off) and with oneDNN forced on;
     # each process traces and warms up before anything else is timed.
     tf_refs = (
-        {key: TFReference(tf_python, task.name, key == "tf_onednn") for key in TF_SIDES}
+        {
+            key: TFReference(tf_python, task.name, key == "tf_onednn", update, precision)
+            for key in TF_SIDES
+        }
         if tf_python
         else {}
     )
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(default_threads)
-        trainer = make_trainer(task, Path(tmp), steps, ganforge_threads)
+        trainer = make_trainer(
+            task, Path(tmp), steps, ganforge_threads, update=update, precision=precision
+        )
         g_threads = torch.get_num_threads()  # the trainer's thread choice
         torch.set_num_threads(default_threads)
         baseline = Baseline(trainer, item)
@@ -350,6 +412,8 @@ def bench(
         }
     return {
         "task": task.name,
+        "update": update,
+        "precision": precision,
         "batch_size": task.batch,
         "ganforge_steps_per_s": g_med,
         "baseline_steps_per_s": statistics.median(b_rates),
@@ -376,6 +440,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(t.name for t in TASKS))
     parser.add_argument("--baseline-no-item", action="store_true")
     parser.add_argument(
+        "--update",
+        choices=(*UPDATES, "both"),
+        default="both",
+        help="the update scheme timed (same on every side); both: one row each",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="compute precision on every side (bf16: needs a CPU with native bf16)",
+    )
+    parser.add_argument(
         "--ganforge-threads",
         type=int,
         default=None,
@@ -400,8 +476,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown task(s): {', '.join(sorted(unknown))}")
     default_threads = args.baseline_threads or torch.get_num_threads()
     results = []
+    updates = UPDATES if args.update == "both" else (args.update,)
     for task in TASKS:
-        if task.name in wanted:
+        for update in updates if task.name in wanted else ():
             results.append(
                 bench(
                     task,
@@ -411,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
                     default_threads,
                     args.ganforge_threads,
                     args.tf_python,
+                    update,
+                    args.precision,
                 )
             )
             if args.json:
@@ -424,10 +503,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, default threads {default_threads}, "
-        f"repeats {repeats}"
+        f"repeats {repeats}, precision {args.precision}"
     )
     hdr = (
-        f"{'task':<16}{'batch':>6}{'ganforge st/s':>15}{'hand st/s':>11}{'ratio':>7}"
+        f"{'task':<16}{'update':<14}{'batch':>6}{'ganforge st/s':>15}{'hand st/s':>11}{'ratio':>7}"
         f"{'range':>13}{'samples/s':>11}{'thr':>5}{'GFLOP/s':>9}{'% ceiling':>10}"
         f"{'RSS MB':>8}"
     )
@@ -444,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
             else max(ceiling.values())
         )
         print(
-            f"{r['task']:<16}{r['batch_size']:>6}{r['ganforge_steps_per_s']:>15.2f}"
+            f"{r['task']:<16}{r['update']:<14}{r['batch_size']:>6}{r['ganforge_steps_per_s']:>15.2f}"
             f"{r['baseline_steps_per_s']:>11.2f}{r['ratio']:>7.2f}"
             f"{rng:>13}"
             f"{r['ganforge_samples_per_s']:>11.0f}{r['ganforge_threads']:>5}"

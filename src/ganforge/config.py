@@ -244,7 +244,9 @@ class TrainConfig:
         False, "with torchrun on GPUs: batch-norm statistics over all processes"
     )
     reuse_fake: bool = option(True, "G's update reuses the last D step's fakes (one G forward)")
-    precision: Precision = option("fp32", "fp32, bf16 or fp16 (mixed precision on CUDA only)")
+    precision: Precision = option(
+        "fp32", "fp32, bf16 (CUDA, or a CPU with native bf16) or fp16 (CUDA)"
+    )
     out: str | None = option(None, "run directory (default runs/NNNNN-DATASET-LOSS)")
     max_len: int | None = option(None, "sequences: longest line kept, in tokens (files: 64)")
     tokenizer: Tokenizer = option("char", "sequences: char or word (whitespace) tokens")

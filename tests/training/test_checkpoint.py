@@ -61,6 +61,16 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
                 "augment_p": 0.5,
             },
         ),
+        # bf16 autocast on a CPU with native bf16 (fp32 elsewhere) resumes exactly too
+        (
+            "nonsaturating",
+            0.0,
+            {
+                "dataset": "digits",
+                "model": ModelConfig(arch="dcgan", noise_dim=8, base_width=4),
+                "precision": "bf16",
+            },
+        ),
     ],
     ids=[
         "nonsaturating",
@@ -72,6 +82,7 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
         "nonsaturating-ema",
         "nonsaturating-lazy-r1",
         "augmented-images",
+        "bf16-images",
     ],
 )
 def test_resume_is_bitwise_identical_to_an_uninterrupted_run(

@@ -84,7 +84,7 @@ class Trainer:
         self.step_d = upd.OptimizerStep(self.opt_d, self.D, self.scaler_d, self.world_size)
         self.batches = networks.Batches(cfg, self.data, self.device, nets.channels_last, self.rank)
         self.data_gen, self.noise_gen = self.batches.data_gen, self.batches.noise_gen
-        autocast = hardware.autocast_factory(amp_dtype)
+        autocast = hardware.autocast_factory(amp_dtype, self.device)
         self.objective = Objective(cfg, self.G, self.D, self.noise_gen, autocast)
         self.loss = self.objective.loss
         self.stat_names = STAT_NAMES + tuple(f"loss/d/{n}" for n in self.objective.term_names())
