@@ -115,8 +115,9 @@ def _without_likelihood(user: TrainConfig, model: ModelConfig) -> dict[str, Any]
 def with_dataset_defaults(cfg: TrainConfig, info: DatasetInfo) -> TrainConfig:
     """``cfg`` with each training option it leaves unset (``None``) taken from the
     dataset's ``train_defaults``, then from :data:`~ganforge.config.GENERIC_DEFAULTS`.
-    The dataset's learning rates and betas (:data:`~ganforge.config.LOSS_TUNED`) apply
-    only when the run uses the dataset's default loss, the one they were tuned with."""
+    The dataset's learning rates, betas and critic steps
+    (:data:`~ganforge.config.LOSS_TUNED`) apply only when the run uses the dataset's
+    default loss, the one they were tuned with."""
     train_defaults = info.train_defaults
     known = set(GENERIC_DEFAULTS) | set(LOSS_TUNED)
     assert set(train_defaults) <= known, f"unknown train_defaults {sorted(train_defaults)}"

@@ -11,7 +11,9 @@ import torch
 from ganforge.api import load_generator
 from ganforge.cli import main
 from ganforge.config import TrainConfig
+from ganforge.defaults import resolve
 from ganforge.errors import ConfigError
+from ganforge.losses import get_loss
 from ganforge.training.sampling import complete, sample_lines
 from ganforge.training.trainer import Trainer
 
@@ -54,10 +56,20 @@ def _validity(lines):
 
 
 def test_short_run_learns_a_tiny_grammar(tmp_path, no_eval):
-    """seq-conv with WGAN-GP (the defaults for a text file) on lines [ab]c[de]{1,2}:
-    an untrained generator writes almost nothing valid; 300 steps write mostly valid
-    lines, of several kinds."""
-    cfg = _cfg(tmp_path, steps=300, batch_size=32, n_critic=2, lr_g=1e-3, lr_d=1e-3)
+    """A pure GAN, seq-conv with WGAN-GP, on lines [ab]c[de]{1,2}: an untrained
+    generator writes almost nothing valid; 300 steps write mostly valid lines, of several
+    kinds."""
+    cfg = _cfg(
+        tmp_path,
+        preset="seq-conv",
+        steps=300,
+        batch_size=32,
+        n_critic=2,
+        lr_g=1e-3,
+        lr_d=1e-3,
+        betas=(0.0, 0.9),  # WGAN-GP's own, not the likelihood-warm-started defaults'
+        lr_schedule="constant",
+    )
     trainer = Trainer(cfg)
     before = trainer.sample(500, seed=1)
     trainer.fit()
@@ -78,7 +90,11 @@ class _Crash(Exception):
 
 @pytest.mark.parametrize(
     "preset, mle",
-    [("seq-conv", {}), ("seq-gru", {}), ("seq-gru", {"mle_steps": 3, "mle_weight": 0.5})],
+    [
+        ("seq-conv", {}),
+        ("seq-gru", {"mle_steps": 0, "mle_weight": 0.0}),
+        ("seq-gru", {"mle_steps": 3, "mle_weight": 0.5}),
+    ],
 )
 def test_sequence_resume_is_bitwise_identical(tmp_path, no_eval, preset, mle, monkeypatch):
     """An 8-step run stopped after its step-4 checkpoint and resumed ends with the same
@@ -131,6 +147,21 @@ def test_warm_start_trains_g_alone_by_likelihood_then_adversarially(tmp_path, no
     assert set(terms) == {"adv", "mle"}
     assert terms["mle"].item() == pytest.approx(0.25 * tr.G.nll(z, real, y).item(), rel=1e-6)
     assert set(tr.objective.g_phase(fake, y)) == {"adv"}  # no real batch: no likelihood term
+
+
+def test_text_defaults_warm_start_the_gru_and_drop_the_likelihood_for_conv(tmp_path):
+    """A text file's defaults: seq-gru, 2,850 likelihood steps of 3,000, the likelihood
+    term kept, 2 critic steps. With seq-conv (no likelihood) the dataset's likelihood
+    defaults become 0; a user's own value is kept (and refused when the networks are
+    built); another loss brings its own critic steps."""
+    path = _tiny_file(tmp_path)
+    cfg = resolve(TrainConfig(dataset=path))
+    assert (cfg.preset, cfg.steps, cfg.mle_steps, cfg.mle_weight) == ("seq-gru", 3000, 2850, 1.0)
+    assert (cfg.n_critic, cfg.lr_schedule, cfg.model.straight_through) == (2, "linear", True)
+    conv = resolve(TrainConfig(dataset=path, preset="seq-conv"))
+    assert (conv.mle_steps, conv.mle_weight) == (0, 0)
+    assert resolve(TrainConfig(dataset=path, preset="seq-conv", mle_steps=5)).mle_steps == 5
+    assert resolve(TrainConfig(dataset=path, loss="hinge")).n_critic == get_loss("hinge").n_critic
 
 
 def test_likelihood_options_need_a_generator_with_a_likelihood(tmp_path):
