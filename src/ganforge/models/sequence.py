@@ -13,8 +13,10 @@ real sequences and those relaxed fakes alike.
   (Jang et al., 2017) at temperature ``tau``, annealed from ``gumbel_tau`` to
   ``gumbel_tau_end`` over the run (:func:`set_progress`); ``straight_through`` makes the
   forward value the hard one-hot (gradient of the relaxed one). In eval mode it samples
-  tokens at ``sample_temperature`` (or greedily) and outputs their one-hot. Its critic is
-  ``seqconv``'s.
+  tokens at ``sample_temperature`` (or greedily) and outputs their one-hot. It also has a
+  likelihood, :meth:`GRUGenerator.nll` (teacher forcing), which the objective uses for a
+  maximum-likelihood warm start (``mle_steps``) and a term beside the adversarial loss
+  (``mle_weight``). Its critic is ``seqconv``'s, ``seq_critic_width`` channels wide.
 
 Prompt conditioning (model option ``conditional: prompt``): ``y`` ``(B, L)`` holds a
 prompt's token ids and ``-1`` where G writes (``y=None``: no prompt). G reads the prompt
