@@ -3,7 +3,7 @@
 For each dataset (``arithmetic``, ``expressions``) and seed:
 
 - **GAN**: ``ganforge train --config recipes/DATASET.yaml --seed S --out DIR --threads 1``
-  in a subprocess, then ``DIR/metrics.json`` (the trainer's final evaluation). Skip it with
+  (without a recipe: ``--dataset DATASET``, the defaults) in a subprocess, then ``DIR/metrics.json`` (the trainer's final evaluation). Skip it with
   ``--skip-gan``, or read finished runs with ``--gan-runs DIR ...`` (the dataset is taken
   from each run's ``config.json``).
 - **MLE baseline**: :class:`gru_lm.CharGRU` (embedding 32, one GRU layer of 256, Adam 2e-3,
@@ -145,18 +145,11 @@ def run_baseline(name: str, seed: int, seconds: float, n: int) -> dict[str, Any]
 
 
 def run_gan(name: str, seed: int, out: Path) -> dict[str, Any]:
-    """``ganforge train --config recipes/NAME.yaml`` in a subprocess; its metrics.json."""
+    """``ganforge train --config recipes/NAME.yaml`` (no recipe: ``--dataset NAME``, the
+    defaults) in a subprocess; its metrics.json."""
     recipe = ROOT / "recipes" / f"{name}.yaml"
-    if not recipe.exists():
-        raise SystemExit(f"no recipe {recipe}; use --skip-gan or --gan-runs DIR ...")
-    cmd = [
-        sys.executable,
-        "-m",
-        "ganforge",
-        "train",
-        "--config",
-        str(recipe),
-    ]
+    data = ["--config", str(recipe)] if recipe.exists() else ["--dataset", name]
+    cmd = [sys.executable, "-m", "ganforge", "train", *data]
     cmd += ["--seed", str(seed), "--out", str(out), "--threads", "1", "--quiet"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
