@@ -153,7 +153,7 @@ class Objective:
         with self.autocast():
             return {"mle": self._nll(z, real, y).float()}
 
-    def mle_loss(self, z: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None):
+    def mle_loss(self, z: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return _sum(self.mle_phase(z, real, y))
 
     def g_phase(
