@@ -3,7 +3,7 @@
 For each dataset (``arithmetic``, ``expressions``) and seed:
 
 - **GAN**: ``ganforge train --config recipes/DATASET.yaml --seed S --out DIR --threads 1``
-  in a subprocess, then ``DIR/metrics.json`` (the trainer's final evaluation). Skip it with
+  (without a recipe: ``--dataset DATASET``, the defaults) in a subprocess, then ``DIR/metrics.json`` (the trainer's final evaluation). Skip it with
   ``--skip-gan``, or read finished runs with ``--gan-runs DIR ...`` (the dataset is taken
   from each run's ``config.json``).
 - **MLE baseline**: :class:`gru_lm.CharGRU` (embedding 32, one GRU layer of 256, Adam 2e-3,
@@ -23,6 +23,11 @@ One table per dataset: mean ± standard error over seeds, beside the real-vs-rea
     python benchmarks/sequences.py --seeds 0 1 2 3 4 --seconds 300
     python benchmarks/sequences.py --skip-gan --seconds 180 --json seq.json
     python benchmarks/sequences.py --gan-runs runs/a0 runs/a1 --seconds 300
+    python benchmarks/sequences.py --gan-runs runs/a0 runs/a1 --also "likelihood only" \
+        runs/m0 runs/m1 --seconds 250
+
+``--also LABEL DIR ...`` (repeatable) adds a column of other finished runs, e.g. the
+recipe stopped after its likelihood phase (``--mle-steps`` = ``--steps``).
 """
 
 from __future__ import annotations
@@ -140,18 +145,11 @@ def run_baseline(name: str, seed: int, seconds: float, n: int) -> dict[str, Any]
 
 
 def run_gan(name: str, seed: int, out: Path) -> dict[str, Any]:
-    """``ganforge train --config recipes/NAME.yaml`` in a subprocess; its metrics.json."""
+    """``ganforge train --config recipes/NAME.yaml`` (no recipe: ``--dataset NAME``, the
+    defaults) in a subprocess; its metrics.json."""
     recipe = ROOT / "recipes" / f"{name}.yaml"
-    if not recipe.exists():
-        raise SystemExit(f"no recipe {recipe}; use --skip-gan or --gan-runs DIR ...")
-    cmd = [
-        sys.executable,
-        "-m",
-        "ganforge",
-        "train",
-        "--config",
-        str(recipe),
-    ]
+    data = ["--config", str(recipe)] if recipe.exists() else ["--dataset", name]
+    cmd = [sys.executable, "-m", "ganforge", "train", *data]
     cmd += ["--seed", str(seed), "--out", str(out), "--threads", "1", "--quiet"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -162,13 +160,17 @@ def run_gan(name: str, seed: int, out: Path) -> dict[str, Any]:
 
 
 def read_gan_runs(dirs: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Finished runs' metrics by dataset (from each run's ``config.json``)."""
+    """Finished runs' metrics by dataset (from each run's ``config.json``), with the
+    training loop's CPU seconds (``run.json``) as ``train_cpu_s``."""
     out: dict[str, list[dict[str, Any]]] = {}
     for d in dirs:
         cfg = json.loads((Path(d) / "config.json").read_text())
-        out.setdefault(str(cfg["dataset"]), []).append(
-            json.loads((Path(d) / "metrics.json").read_text())
-        )
+        m = json.loads((Path(d) / "metrics.json").read_text())
+        info = Path(d) / "run.json"
+        if info.exists():
+            sessions = json.loads(info.read_text()).get("sessions", [])
+            m["train_cpu_s"] = sum(float(x.get("cpu_s", 0.0)) for x in sessions)
+        out.setdefault(str(cfg["dataset"]), []).append(m)
     return out
 
 
@@ -183,21 +185,33 @@ def _cell(values: list[float]) -> str:
     return f"{m:.3f} ± {se:.3f}"
 
 
-def table(name: str, gan: list[dict], mle: list[dict], ch: dict[str, float]) -> str:
-    """A markdown table: GAN, MLE baseline, chance and the real-vs-real floor."""
+def table(
+    name: str,
+    gan: list[dict],
+    mle: list[dict],
+    ch: dict[str, float],
+    also: dict[str, list[dict]] | None = None,
+) -> str:
+    """A markdown table: GAN, other run columns (``also``), MLE baseline, chance and the
+    real-vs-real floor."""
+    also = also or {}
     floor_src = (gan or mle)[0].get("real_vs_real", {}) if (gan or mle) else {}
+    heads = "".join(f" {label} |" for label in also)
     lines = [
         f"{name} (GAN: {len(gan)} runs, MLE: {len(mle)} runs)",
         "",
-        "| metric | GAN | MLE (GRU LM) | chance | real vs real |",
-        "|---|---|---|---|---|",
+        f"| metric | GAN |{heads} MLE (GRU LM) | chance | real vs real |",
+        "|---|---|" + "---|" * len(also) + "---|---|---|",
     ]
     for row in ROWS:
         g = [_flatten(m).get(row, math.nan) for m in gan]
+        extra = "".join(
+            f" {_cell([_flatten(m).get(row, math.nan) for m in runs])} |" for runs in also.values()
+        )
         b = [_flatten(m).get(row, math.nan) for m in mle]
         c = f"{ch[row]:.4f}" if row in ch and not math.isnan(ch[row]) else "—"
         f = f"{floor_src[row]:.3f}" if row in floor_src else "—"
-        lines.append(f"| {row} | {_cell(g)} | {_cell(b)} | {c} | {f} |")
+        lines.append(f"| {row} | {_cell(g)} |{extra} {_cell(b)} | {c} | {f} |")
     return "\n".join(lines)
 
 
@@ -209,10 +223,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2500, help="samples per evaluation")
     ap.add_argument("--skip-gan", action="store_true", help="only the baseline and chance")
     ap.add_argument("--gan-runs", nargs="+", metavar="DIR", help="finished GAN runs to read")
+    ap.add_argument(
+        "--also",
+        nargs="+",
+        action="append",
+        default=[],
+        metavar="LABEL DIR",
+        help="a column of other finished runs: a label, then run directories",
+    )
     ap.add_argument("--json", help="write every number here")
     args = ap.parse_args(argv)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     given = read_gan_runs(args.gan_runs) if args.gan_runs else {}
+    also = {label: read_gan_runs(dirs) for label, *dirs in args.also}
     results: dict[str, Any] = {"args": vars(args), "host": platform.platform()}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets:
@@ -226,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                 mle.append(run_baseline(name, s, args.seconds, n))
                 print(f"{name} seed {s}: {_flatten(mle[-1])}", file=sys.stderr, flush=True)
             ch = chance(name)
-            results[name] = {"gan": gan, "mle": mle, "chance": ch}
-            print(table(name, gan, mle, ch) + "\n", flush=True)
+            extra = {label: runs.get(name, []) for label, runs in also.items()}
+            results[name] = {"gan": gan, "mle": mle, "chance": ch, "also": extra}
+            print(table(name, gan, mle, ch, extra) + "\n", flush=True)
     results["wall_seconds"] = time.perf_counter() - wall0
     results["cpu_seconds"] = time.process_time() - cpu0
     print(

@@ -68,6 +68,8 @@ def test_named_datasets_keep_the_generic_defaults(dataset: str) -> None:
     assert {name: getattr(cfg, name) for name in GENERIC_DEFAULTS} == {
         "r1_weight": 0.0,
         "r1_every": 1,
+        "mle_steps": 0,
+        "mle_weight": 0.0,
         "lr_schedule": "constant",
         "steps": 3000,
         "batch_size": 256,

@@ -121,6 +121,9 @@ class ModelConfig:
     base_width: int = option(64, "channels of the largest feature maps", group="dcgan")
     seq_width: int = option(128, "channels (conv) or hidden units (GRU)", group="sequence")
     seq_blocks: int = option(5, "residual blocks of the conv models", group="sequence")
+    seq_critic_width: int = option(
+        0, "channels of the sequence critic (0: seq_width)", group="sequence"
+    )
     gumbel_tau: float = option(1.0, "Gumbel-softmax temperature at the start", group="sequence")
     gumbel_tau_end: float = option(0.1, "temperature at the end (annealed)", group="sequence")
     straight_through: bool = option(
@@ -132,6 +135,7 @@ class ModelConfig:
         _check_int("base_width", self.base_width)
         _check_int("seq_width", self.seq_width)
         _check_int("seq_blocks", self.seq_blocks, minimum=0)
+        _check_int("seq_critic_width", self.seq_critic_width, minimum=0)
         _check_float("gumbel_tau", self.gumbel_tau, 0.0, lo_open=True)
         _check_float("gumbel_tau_end", self.gumbel_tau_end, 0.0, lo_open=True)
         if not isinstance(self.straight_through, bool):
@@ -243,6 +247,16 @@ class TrainConfig:
     sync_batchnorm: bool = option(
         False, "with torchrun on GPUs: batch-norm statistics over all processes"
     )
+    mle_steps: int | None = option(
+        None,
+        "first steps that train G alone by maximum likelihood (teacher forcing; D idle), "
+        "for generators with a likelihood (seq-gru); default: the dataset's, else 0",
+    )
+    mle_weight: float | None = option(
+        None,
+        "weight of G's teacher-forced negative log-likelihood added to its adversarial "
+        "loss after the mle_steps (seq-gru; default: the dataset's, else 0)",
+    )
     reuse_fake: bool = option(True, "G's update reuses the last D step's fakes (one G forward)")
     precision: Precision = option(
         "fp32", "fp32, bf16 (CUDA, or a CPU with native bf16) or fp16 (CUDA)"
@@ -278,6 +292,8 @@ class TrainConfig:
         _check_float("gp_weight", self.gp_weight, 0.0, allow_none=True)
         _check_float("r1_weight", self.r1_weight, 0.0, allow_none=True)
         _check_int("r1_every", self.r1_every, allow_none=True)
+        _check_int("mle_steps", self.mle_steps, minimum=0, allow_none=True)
+        _check_float("mle_weight", self.mle_weight, 0.0, allow_none=True)
         if not isinstance(self.augment, str):
             raise OptionTypeError(f"augment must be a comma-separated string, got {self.augment!r}")
         parse_policy(self.augment)
@@ -386,6 +402,8 @@ class ResolvedConfig(TrainConfig):
     model: ModelConfig = ModelConfig()
     r1_weight: float = 0.0
     r1_every: int = 1
+    mle_steps: int = 0
+    mle_weight: float = 0.0
     lr_schedule: Schedule = "constant"
     steps: int = 3000
     batch_size: int = 256
@@ -422,6 +440,8 @@ RESOLVED = (
     "model",
     "r1_weight",
     "r1_every",
+    "mle_steps",
+    "mle_weight",
     "lr_schedule",
     "steps",
     "batch_size",
@@ -442,18 +462,20 @@ RESOLVED = (
 
 #: What the training options a dataset may set (``DatasetInfo.train_defaults``) resolve
 #: to when neither the user nor the dataset sets them. The dataset may also set the
-#: learning rates and Adam's betas (``lr_g``, ``lr_d``, ``betas``: :data:`LOSS_TUNED`);
-#: those were tuned with the default loss and apply only with it, any other loss brings
-#: its own (:class:`~ganforge.losses.Loss`).
+#: learning rates, Adam's betas and the critic steps (``lr_g``, ``lr_d``, ``betas``,
+#: ``n_critic``: :data:`LOSS_TUNED`); those were tuned with the default loss and apply
+#: only with it, any other loss brings its own (:class:`~ganforge.losses.Loss`).
 GENERIC_DEFAULTS: dict[str, Any] = {
     "r1_weight": 0.0,
     "r1_every": 1,
+    "mle_steps": 0,
+    "mle_weight": 0.0,
     "lr_schedule": "constant",
     "steps": 3000,
     "batch_size": 256,
     "ema": 0.0,
 }
-LOSS_TUNED = ("lr_g", "lr_d", "betas")
+LOSS_TUNED = ("lr_g", "lr_d", "betas", "n_critic")
 
 
 def cli_options(cls: type) -> list[dataclasses.Field]:

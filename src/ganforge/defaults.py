@@ -19,7 +19,7 @@ from ganforge.data import build_dataset, dataset_info
 from ganforge.data.base import DatasetInfo
 from ganforge.errors import ConfigError
 from ganforge.losses import get_loss
-from ganforge.models import get_preset
+from ganforge.models import MODELS, get_preset
 
 
 def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> ResolvedConfig:
@@ -33,9 +33,11 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     info = dataset_info(cfg.dataset, cfg.columns)
     loss_name = cfg.loss or info.default_loss
     loss = get_loss(loss_name)
+    user = cfg
     cfg = with_dataset_defaults(dataclasses.replace(cfg, loss=loss_name), info)
     preset_name = cfg.preset or info.default_preset
     model = _model_config(cfg, info, preset_name, model_overrides)
+    cfg = dataclasses.replace(cfg, **_without_likelihood(user, model))
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
         raise ConfigError(
             f"label smoothing/noise apply to classifier losses, not to loss {loss_name!r}"
@@ -101,11 +103,21 @@ def _model_config(
     return ModelConfig(**base)
 
 
+def _without_likelihood(user: TrainConfig, model: ModelConfig) -> dict[str, Any]:
+    """For a model whose generator has no likelihood (its builder lacks ``likelihood``),
+    the dataset's ``mle_steps``/``mle_weight`` defaults become 0; values the user gave are
+    kept (and refused, naming the model, when the networks are built)."""
+    if getattr(MODELS.get(model.arch), "likelihood", False):
+        return {}
+    return {n: 0 for n in ("mle_steps", "mle_weight") if getattr(user, n) is None}
+
+
 def with_dataset_defaults(cfg: TrainConfig, info: DatasetInfo) -> TrainConfig:
     """``cfg`` with each training option it leaves unset (``None``) taken from the
     dataset's ``train_defaults``, then from :data:`~ganforge.config.GENERIC_DEFAULTS`.
-    The dataset's learning rates and betas (:data:`~ganforge.config.LOSS_TUNED`) apply
-    only when the run uses the dataset's default loss, the one they were tuned with."""
+    The dataset's learning rates, betas and critic steps
+    (:data:`~ganforge.config.LOSS_TUNED`) apply only when the run uses the dataset's
+    default loss, the one they were tuned with."""
     train_defaults = info.train_defaults
     known = set(GENERIC_DEFAULTS) | set(LOSS_TUNED)
     assert set(train_defaults) <= known, f"unknown train_defaults {sorted(train_defaults)}"
@@ -122,9 +134,10 @@ def with_dataset_defaults(cfg: TrainConfig, info: DatasetInfo) -> TrainConfig:
 
 
 def steps_for_epochs(cfg: TrainConfig, model: ModelConfig, n_critic: int) -> int:
-    """Generator steps for ``cfg.epochs`` passes of D's real batches over a finite
+    """Generator steps for ``cfg.epochs`` passes of the real batches over a finite
     dataset: ``ceil(epochs * (size // batch_size) / n_critic)`` (the last, partial batch
-    of each pass is dropped so every batch has ``batch_size`` samples)."""
+    of each pass is dropped so every batch has ``batch_size`` samples); a
+    maximum-likelihood step (the first ``mle_steps``) reads one batch."""
     size = build_dataset(dataclasses.replace(cfg, model=model)).size
     if size is None:
         raise ConfigError(
@@ -136,7 +149,9 @@ def steps_for_epochs(cfg: TrainConfig, model: ModelConfig, n_critic: int) -> int
         raise ConfigError(
             f"batch_size {cfg.batch_size} is larger than the dataset ({size} samples)"
         )
-    return max(1, -(-cfg.epochs * per_epoch // n_critic))
+    batches = cfg.epochs * per_epoch
+    warm = min(cfg.mle_steps or 0, batches)
+    return max(1, warm + -(-(batches - warm) // n_critic))
 
 
 def _first(*values: Any) -> Any:

@@ -2,8 +2,11 @@
 
 The trainer schedules phases; this object owns their maths (stylegan2-ada's ``loss.py``
 pattern): the registered adversarial loss, label smoothing/noise targets, the auxiliary
-class loss of an AC-GAN head, the gradient penalty, lazy R1 and weight clipping. Each
-phase returns its terms by name; the phase's loss is their sum, in the order listed.
+class loss of an AC-GAN head, the gradient penalty, lazy R1, weight clipping and, for a
+generator with a likelihood (``G.nll``), its teacher-forced negative log-likelihood: the
+whole G loss of a maximum-likelihood warm-start step (:meth:`Objective.mle_phase`) and a
+term weighted ``mle_weight`` in the adversarial G phase. Each phase returns its terms by
+name; the phase's loss is their sum, in the order listed.
 
 Sign conventions are the loss's (see :mod:`ganforge.losses`): both phases *minimise*
 their loss; D's outputs are logits.
@@ -21,6 +24,7 @@ from torch import nn
 
 from ganforge.augment import DiffAugment
 from ganforge.config import TrainConfig
+from ganforge.errors import ConfigError
 from ganforge.losses import clip_weights_, get_loss, gradient_penalty, label_targets, r1_penalty
 
 Autocast = Callable[[], contextlib.AbstractContextManager]
@@ -75,6 +79,13 @@ class Objective:
         self.augment = DiffAugment(cfg.augment, cfg.augment_p, noise)
         #: ``G.generator_terms(fake) -> {name: scalar}``: terms a generator adds to its loss
         self._g_terms = getattr(G, "generator_terms", None)
+        #: ``G.nll(z, real, y) -> scalar``: a generator's teacher-forced likelihood
+        self._nll = getattr(G, "nll", None)
+        if (cfg.mle_steps or cfg.mle_weight) and self._nll is None:
+            raise ConfigError(
+                f"mle_steps/mle_weight need a generator with a likelihood (seq-gru); "
+                f"model {cfg.model.arch!r} has none"
+            )
 
     # -- forward passes -----------------------------------------------------------------
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -133,18 +144,46 @@ class Objective:
             terms["r1"] = 0.5 * cfg.r1_weight * cfg.r1_every * r1_penalty(real, d_real)
         return DPhase(terms, d_real.detach(), d_fake.detach())
 
-    def g_phase(self, fake: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """Terms of one G update on ``fake`` (with its graph through G)."""
+    def mle_phase(
+        self, z: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
+        """The term of a maximum-likelihood G step: ``{"mle": G.nll(z, real, y)}``, the
+        teacher-forced negative log-likelihood of the real batch ``(B, *shape)`` in nats
+        per position (D is not involved)."""
+        with self.autocast():
+            return {"mle": self._nll(z, real, y).float()}
+
+    def mle_loss(self, z: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return _sum(self.mle_phase(z, real, y))
+
+    def g_phase(
+        self,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        real: torch.Tensor | None = None,
+        z: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Terms of one G update on ``fake`` (with its graph through G); with
+        ``mle_weight`` > 0 and the real batch and noise given, ``mle``: ``mle_weight`` times
+        :meth:`mle_phase`'s term."""
         logits, classes = self.judge(fake, y)
         terms = {"adv": self.loss.g_loss(logits)}
         if classes is not None:  # G makes samples D's classifier reads as their label
             terms["aux"] = self.cfg.aux_weight * F.cross_entropy(classes.float(), y)
         if self._g_terms is not None:  # the generator's own terms (a table's condition loss)
             terms.update(self._g_terms(fake))
+        if self.cfg.mle_weight and real is not None and z is not None:
+            terms["mle"] = self.cfg.mle_weight * self.mle_phase(z, real, y)["mle"]
         return terms
 
-    def g_loss(self, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        return _sum(self.g_phase(fake, y))
+    def g_loss(
+        self,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        real: torch.Tensor | None = None,
+        z: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        return _sum(self.g_phase(fake, y, real, z))
 
     def after_d_step(self) -> None:
         """Constraints applied to D's weights after its update (WGAN weight clipping)."""

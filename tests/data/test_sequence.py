@@ -118,7 +118,7 @@ def test_text_file_lines_split_and_drops(tmp_path):
     assert not set(data.train_lines) & set(data.heldout_lines)
     assert sorted(data.train_lines + data.heldout_lines) == lines
     info = dataset_info(str(path))
-    assert info.kind == "sequence" and info.default_preset == "seq-conv"
+    assert info.kind == "sequence" and info.default_preset == "seq-gru"
     assert info.default_loss == "wgan-gp"
     with pytest.warns(UserWarning, match="dropped 1 of 101 lines longer than 8"):
         built = build_dataset(TrainConfig(dataset=str(path), max_len=8))

@@ -137,3 +137,30 @@ def test_prompt_conditioning_needs_a_model_that_reads_prompts():
     cfg = ModelConfig(conditional="prompt", g_hidden=(8,), d_hidden=(8,))
     with pytest.raises(ConfigError, match="cannot read prompts"):
         build_models(cfg, (6, 7))
+
+
+def test_gru_likelihood_by_hand():
+    """``GRUGenerator.nll``: with a constant read-out the per-position probabilities are
+    ``softmax(bias)``, so the NLL is a hand computation; with trained weights the fused
+    ``torch.gru`` pass equals the cell's recurrence fed the real tokens (teacher forcing:
+    position t is scored after reading start, x_1 .. x_{t-1})."""
+    torch.manual_seed(0)
+    G = GRUGenerator(_tiny("seq-gru"), (3, 2))
+    ids = torch.tensor([[2, 0], [1, 2]])
+    real = torch.nn.functional.one_hot(ids, 3).permute(0, 2, 1).float()  # (2, 3, 2)
+    z = torch.randn(2, 4)
+    with torch.no_grad():
+        G.out.weight.zero_()
+        G.out.bias.copy_(torch.log(torch.tensor([1.0, 2.0, 3.0])))  # p = 1/6, 2/6, 3/6
+    by_hand = -(math.log(3 / 6) + math.log(1 / 6) + math.log(2 / 6) + math.log(3 / 6)) / 4
+    assert G.nll(z, real).item() == pytest.approx(by_hand, rel=1e-6)
+    torch.manual_seed(1)
+    G = GRUGenerator(_tiny("seq-gru"), (3, 2))
+    h, inp, terms = torch.tanh(G.h0(z)), G.start.expand(2, -1), []
+    for t in range(2):
+        h = G.cell(inp, h)
+        terms.append(torch.nn.functional.cross_entropy(G.out(h), ids[:, t]))
+        inp = G.embed(real[:, :, t])
+    assert G.nll(z, real).item() == pytest.approx(((terms[0] + terms[1]) / 2).item(), rel=1e-5)
+    G.nll(z, real).backward()
+    assert G.cell.weight_hh.grad is not None and G.h0.weight.grad is not None

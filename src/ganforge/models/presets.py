@@ -100,9 +100,17 @@ BUILTIN_PRESETS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ),
     (
         "seq-gru",
-        {"arch": "seqgru", "noise_dim": 128, "seq_width": 128, "seq_blocks": 5},
-        "sequences: GRU generator (128 units) with Gumbel-softmax tokens, temperature "
-        "annealed 1 -> 0.1; the seq-conv critic",
+        {
+            "arch": "seqgru",
+            "noise_dim": 32,
+            "seq_width": 256,
+            "seq_critic_width": 64,
+            "seq_blocks": 2,
+            "straight_through": True,
+        },
+        "sequences (the default): GRU generator (256 units, h0 from 32-d noise) with a "
+        "teacher-forced likelihood and straight-through Gumbel-softmax tokens (temperature "
+        "1 -> 0.1); critic: 1x1 conv to 64 channels, 2 residual blocks, linear",
     ),
 )
 

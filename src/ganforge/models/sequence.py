@@ -13,8 +13,10 @@ real sequences and those relaxed fakes alike.
   (Jang et al., 2017) at temperature ``tau``, annealed from ``gumbel_tau`` to
   ``gumbel_tau_end`` over the run (:func:`set_progress`); ``straight_through`` makes the
   forward value the hard one-hot (gradient of the relaxed one). In eval mode it samples
-  tokens at ``sample_temperature`` (or greedily) and outputs their one-hot. Its critic is
-  ``seqconv``'s.
+  tokens at ``sample_temperature`` (or greedily) and outputs their one-hot. It also has a
+  likelihood, :meth:`GRUGenerator.nll` (teacher forcing), which the objective uses for a
+  maximum-likelihood warm start (``mle_steps``) and a term beside the adversarial loss
+  (``mle_weight``). Its critic is ``seqconv``'s, ``seq_critic_width`` channels wide.
 
 Prompt conditioning (model option ``conditional: prompt``): ``y`` ``(B, L)`` holds a
 prompt's token ids and ``-1`` where G writes (``y=None``: no prompt). G reads the prompt
@@ -81,18 +83,19 @@ class ConvGenerator(nn.Module):
 
 
 class ConvCritic(nn.Module):
-    """``x (B, V, L) -> (B,)`` logits. ``features``: ``(B, V, L) -> (B, C * L)``;
-    ``head``: linear to one logit."""
+    """``x (B, V, L) -> (B,)`` logits. ``features``: ``(B, V, L) -> (B, C * L)`` with
+    ``C = seq_critic_width or seq_width``; ``head``: linear to one logit."""
 
     def __init__(self, cfg: ModelConfig, shape: tuple[int, ...]) -> None:
         super().__init__()
         vocab, length = shape
+        width = cfg.seq_critic_width or cfg.seq_width
         self.features = nn.Sequential(
-            nn.Conv1d(vocab, cfg.seq_width, 1),
-            *(ResBlock1d(cfg.seq_width) for _ in range(cfg.seq_blocks)),
+            nn.Conv1d(vocab, width, 1),
+            *(ResBlock1d(width) for _ in range(cfg.seq_blocks)),
             nn.Flatten(),
         )
-        self.head = nn.Linear(cfg.seq_width * length, 1)
+        self.head = nn.Linear(width * length, 1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)
@@ -167,6 +170,30 @@ class GRUGenerator(nn.Module):
             inp = self.embed(token)
         return torch.stack(tokens, dim=2)  # (B, V, L)
 
+    def nll(
+        self, z: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Teacher-forced negative log-likelihood of real lines, in nats per position.
+
+        ``real`` ``(B, V, L)`` one-hot lines (end-token padding included), ``z``
+        ``(B, noise_dim)``: from ``h_0 = tanh(h0(z))`` the GRU reads ``start, x_1 ..
+        x_{L-1}`` (one fused ``torch.gru`` call over the cell's weights, the same
+        recurrence as :meth:`forward`) and is scored by the cross-entropy of
+        ``softmax(out(h_t))`` against ``x_t`` for ``t = 1 .. L``, averaged over the batch
+        and the ``L`` positions. ``y`` (prompts) is not read: a prompt's tokens are the
+        real line's own. Returns a scalar ``>= 0``.
+        """
+        b = z.shape[0]
+        x = real.permute(0, 2, 1)  # (B, L, V)
+        start = self.start.expand(b, 1, -1)  # (B, 1, H)
+        inputs = torch.cat([start, self.embed(x[:, :-1])], dim=1)  # (B, L, H)
+        h = torch.tanh(self.h0(z)).unsqueeze(0)  # (1, B, H)
+        c = self.cell
+        weights = [c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh]
+        out, _ = torch.gru(inputs, h, weights, True, 1, 0.0, self.training, False, True)
+        logits = self.out(out)  # (B, L, V)
+        return F.cross_entropy(logits.reshape(-1, self.vocab), x.argmax(-1).reshape(-1))
+
 
 def _check_shape(shape: tuple[int, ...]) -> None:
     from ganforge.errors import ConfigError
@@ -188,3 +215,5 @@ def build_seq_gru(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, 
 # builders whose generators read prompts themselves (``conditional: prompt``)
 build_seq_conv.prompts = True  # type: ignore[attr-defined]
 build_seq_gru.prompts = True  # type: ignore[attr-defined]
+# builders whose generators have a teacher-forced likelihood (``G.nll``: mle_steps, mle_weight)
+build_seq_gru.likelihood = True  # type: ignore[attr-defined]

@@ -83,8 +83,10 @@ def restore(tr: Any, state: ckpt.Checkpoint) -> None:
     if "rng/cuda" in state.tensors and tr.device.type == "cuda":
         torch.cuda.set_rng_state(state.tensors["rng/cuda"], tr.device)
     tr.step = state.step
-    tr.objective.d_updates = state.step * tr.cfg.n_critic
-    tr.batches.drawn = state.step * tr.cfg.n_critic  # epoch position of the next batch
+    # a maximum-likelihood step draws one real batch and updates no D
+    adversarial = max(state.step - tr.cfg.mle_steps, 0)
+    tr.objective.d_updates = adversarial * tr.cfg.n_critic
+    tr.batches.drawn = state.step - adversarial + adversarial * tr.cfg.n_critic  # epoch position
     tr.lr_scale = float(state.meta.get("lr_scale", 1.0))
     for name, sc in (("g", tr.scaler_g), ("d", tr.scaler_d)):
         saved = state.meta.get("scalers", {}).get(name)

@@ -12,7 +12,6 @@ synchronisation.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from ganforge.config import TrainConfig
 from ganforge.data import build_dataset
 from ganforge.defaults import resolve
 from ganforge.errors import ConfigError
-from ganforge.evaluation import METRIC_DIRECTIONS, evaluate_samples
+from ganforge.evaluation import METRIC_DIRECTIONS
 from ganforge.io import append_jsonl, write_json
 from ganforge.objective import Objective
 from ganforge.training import best, distributed, guards, hardware, history, networks, rundir, state
@@ -35,8 +34,9 @@ from ganforge.training import updates as upd
 from ganforge.training.guards import TrainingDiverged, TrainingInterrupted  # noqa: F401
 from ganforge.training.history import STAT_NAMES
 from ganforge.training.lock import RunLock
+from ganforge.training.run_eval import evaluate_run, sample_run
 from ganforge.training.runinfo import session
-from ganforge.training.sampling import complete, default_labels, generate, pick_device
+from ganforge.training.sampling import pick_device
 from ganforge.training.snapshots import Snapshots, finish_pictures
 
 
@@ -92,7 +92,7 @@ class Trainer:
         self.best = best.BestTracker()
         self.run_dir: Path | None = None
         self.stop_signal: int | None = None
-        self._kept: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        self._kept = self._real = None  # the last D update's (fake, y, z) and real batch
         self._terms: dict[str, torch.Tensor] = {}
         self.last_row: dict[str, Any] | None = None
         self.snapshots = Snapshots(cfg, self.data, self.device, self.loss)
@@ -105,8 +105,7 @@ class Trainer:
 
     @classmethod
     def resume(cls, run_dir: str | Path, steps: int | None = None, **kwargs: Any) -> Trainer:
-        """Continue the run in ``run_dir`` from its latest checkpoint (optionally to a new
-        total number of ``steps``)."""
+        """Continue ``run_dir`` from its latest checkpoint (optionally to ``steps`` in all)."""
         saved = ckpt.load_checkpoint(run_dir)
         cfg = TrainConfig.from_dict(saved.config)
         if steps is not None:
@@ -122,8 +121,7 @@ class Trainer:
 
     # -- one step -------------------------------------------------------------------------
     def d_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One discriminator/critic update on a fresh batch. Returns detached
-        ``(loss, D(real), D(fake))``."""
+        """One D update on a fresh batch: detached ``(loss, D(real), D(fake))``."""
         real, y = self.batches.real()
         return self.d_update(real, y, self.batches.noise(), keep_fake=keep_fake)
 
@@ -135,11 +133,12 @@ class Trainer:
         follows (one G forward saved); conditional fakes share the real labels."""
         if keep_fake:
             fake = self.objective.generate(z, y)
-            self._kept = (fake, y)
+            self._kept = (fake, y, z)
             fake = fake.detach()
         else:
             with torch.no_grad():
                 fake = self.objective.generate(z, y)
+        self._real = real
         return self._d_phase_and_step(real, fake, y)
 
     def _d_phase_and_step(self, real, fake, y) -> tuple[torch.Tensor, ...]:
@@ -150,22 +149,21 @@ class Trainer:
         return phase.total.detach(), phase.d_real, phase.d_fake
 
     def g_step(self) -> torch.Tensor:
-        """One generator update (D frozen) on fresh noise, or on the fakes kept from the
-        last D update when ``reuse_fake`` is on. Returns the detached loss."""
+        """One G update (D frozen) on fresh noise, or on the last D update's fakes."""
         kept, self._kept = self._kept, None
         if kept is not None:
-            return self.g_update(None, kept[1], fake=kept[0])
+            return self.g_update(kept[2], kept[1], fake=kept[0])
         y = self.batches.labels()
         return self.g_update(self.batches.noise(), y)
 
     def g_update(
         self, z: torch.Tensor | None, y: torch.Tensor | None, fake: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """The G update for noise ``(B, nz)`` (or ready ``fake`` samples with their graph)
-        and labels. Gradients flow through D but only G's weights receive them."""
+        """The G update for noise ``(B, nz)`` (and the ``fake`` it made, with its graph) and
+        labels: only G's weights move; a likelihood term reads D's last real batch."""
         if fake is None:
             fake = self.objective.generate(z, y)
-        g_loss = self.objective.g_loss(fake, y)
+        g_loss = self.objective.g_loss(fake, y, self._real, z)
         self.step_g(g_loss)
         if self.G_ema is not None:
             networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
@@ -175,8 +173,9 @@ class Trainer:
         """The tutorials' update: one G forward serves both phases and G's gradient goes
         through the pre-update D. Returns detached ``(d_loss, D(real), D(fake), g_loss)``."""
         real, y = self.batches.real()
-        fake = self.objective.generate(self.batches.noise(), y)
-        g_loss = self.objective.g_loss(fake, y)
+        z = self.batches.noise()
+        fake = self.objective.generate(z, y)
+        g_loss = self.objective.g_loss(fake, y, real, z)
         g_grads = self.step_g.gradients(g_loss)  # before D moves
         d_loss, d_real, d_fake = self._d_phase_and_step(real, fake.detach(), y)
         self.step_g.apply(g_grads)
@@ -184,21 +183,38 @@ class Trainer:
             networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
         return d_loss, d_real, d_fake, g_loss.detach()
 
+    def mle_step(self) -> torch.Tensor:
+        """A warm-start step: G alone, by maximum likelihood on a real batch (D idle)."""
+        real, y = self.batches.real()
+        g_loss = self.objective.mle_loss(self.batches.noise(), real, y)
+        self.step_g(g_loss)
+        if self.G_ema is not None:
+            networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
+        return g_loss.detach()
+
     def train_step(self) -> torch.Tensor:
-        """``n_critic`` D steps then one G step (or, with ``update: simultaneous``, the
-        last D step and the G step together); returns the step's statistics as a device
-        tensor ordered like ``stat_names`` (no host synchronisation)."""
-        for _ in range(self.cfg.n_critic - 1):
-            self.d_step()
-        if self.cfg.update == "simultaneous":
-            d_loss, d_real, d_fake, g_loss = self.simultaneous_step()
+        """One maximum-likelihood G step during the first ``mle_steps``; then ``n_critic``
+        D steps and one G step (or, with ``update: simultaneous``, the last D step and the
+        G step together). Returns the step's statistics as a device tensor ordered like
+        ``stat_names`` (no host synchronisation; D's are 0 in a likelihood step)."""
+        if self.step < self.cfg.mle_steps:
+            g_loss = self.mle_step()
+            d_loss, d_real, d_fake = g_loss.new_zeros(()), g_loss.new_zeros(1), g_loss.new_zeros(1)
         else:
-            d_loss, d_real, d_fake = self.d_step(keep_fake=self.cfg.reuse_fake)
-            g_loss = self.g_step()
+            d_loss, d_real, d_fake, g_loss = self.adversarial_step()
         self.step += 1
         zero = d_loss.new_zeros(())  # a lazy R1 term logs 0 on steps without it
         extra = [self._terms.get(n, zero).detach() for n in self.objective.term_names()]
         return history.step_stats(self.loss, d_loss, g_loss, d_real, d_fake, extra)
+
+    def adversarial_step(self) -> tuple[torch.Tensor, ...]:
+        """``n_critic`` D updates, one G update: ``(d_loss, D(real), D(fake), g_loss)``."""
+        for _ in range(self.cfg.n_critic - 1):
+            self.d_step()
+        if self.cfg.update == "simultaneous":
+            return self.simultaneous_step()
+        d_loss, d_real, d_fake = self.d_step(keep_fake=self.cfg.reuse_fake)
+        return d_loss, d_real, d_fake, self.g_step()
 
     def set_learning_rates(self) -> None:
         """The schedule's rates for the current step, times the divergence guard's scale
@@ -319,27 +335,11 @@ class Trainer:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` samples in native units from the sampling generator."""
-        k = self.cfg.model.num_classes if self.conditional else 0
-        return generate(
-            self.sampling_generator,
-            n,
-            self.cfg.model.noise_dim,
-            self.cfg.noise_std,
-            seed=seed,
-            decode=self.data.decode,
-            num_classes=k,
-            noise=self.cfg.noise,
-        )
+        return sample_run(self, n, seed)
 
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict[str, Any]:
-        n, k = n or self.cfg.eval_samples, self.cfg.model.num_classes
-        labels = default_labels(n, k) if self.conditional and k else None
-        fake = self.sample(n, seed=seed)
-        finish = functools.partial(complete, self.sampling_generator, self.data, seed=seed)
-        metrics = evaluate_samples(self.data, fake, n, seed, labels=labels, complete=finish)
-        metrics["protocol"]["generator"] = "ema" if self.G_ema is not None else "raw"
-        metrics["protocol"]["step"] = self.step
-        return metrics
+        """The final evaluation of ``n`` samples (default ``eval_samples``)."""
+        return evaluate_run(self, n, seed)
 
 
 def train(
