@@ -27,10 +27,12 @@ import numpy as np
 from ganforge import TrainConfig, sample, train
 from ganforge.defaults import resolve
 from ganforge.metrics.lowdim import wasserstein1
+from ganforge.metrics.manifold import prdc
 
 STEPS = 1500
 N = 2000
 LIMIT = 2.5
+NN_LIMIT = 0.8
 
 
 def moons(n: int, seed: int) -> np.ndarray:
@@ -68,17 +70,26 @@ def test_csv_defaults_learn_two_moons_nobody_tuned_for(tmp_path: Path) -> None:
         "ema",
         "n_critic",
         "noise_std",
+        "r1_weight",
+        "r1_every",
     )
     assert [getattr(short, k) for k in recipe] == [getattr(full, k) for k in recipe]
     train(cfg)
-    w1, floor = [], []
+    w1, floor, fake_nn, real_nn = [], [], [], []
     for k in range(3):
         real, second = moons(N, seed=100 + 2 * k), moons(N, seed=101 + 2 * k)
         fake = sample(tmp_path / "run", N, seed=10 + k)
         w1.append(wasserstein1(real, fake, seed=k))
         floor.append(wasserstein1(real, second, seed=k))
+        fake_nn.append(prdc(real, fake, k=5))
+        real_nn.append(prdc(real, second, k=5))
     ratio = np.mean(w1) / np.mean(floor)
     print(f"two moons, {STEPS} steps: sliced W1 {np.mean(w1):.4f}, floor {np.mean(floor):.4f}")
     assert ratio <= LIMIT, (
         f"sliced W1 {np.mean(w1):.4f} is {ratio:.2f}x the floor {np.mean(floor):.4f}"
     )
+    for name in ("density", "coverage"):
+        got = np.mean([r[name] for r in fake_nn])
+        want = np.mean([r[name] for r in real_nn])
+        print(f"{name} {got:.3f}, real vs real {want:.3f}")
+        assert got >= NN_LIMIT * want, f"{name} {got:.3f} < {NN_LIMIT} x real vs real {want:.3f}"
