@@ -30,8 +30,8 @@ generator's samples (EMA weights when the run has them):
   their real-vs-real values. The 0.85 was set before tuning from perturbed copies of
   the data: every shape with each point rotated by a random angle about the mean (the
   shape's radial profile on a disc; circles are unchanged by it), or blurred by noise of
-  0.2x its std, fails; the exact data and a blur of 0.1x std pass (but 2spirals and
-  checkerboard's at 0.1x: density 0.77x, 0.88x). Precision and recall are reported but
+  0.2x its std (density 0.54-0.83x), fails; the exact data and a blur of 0.1x std pass
+  (all but 2spirals', density 0.77x). Precision and recall are reported but
   do not decide: with k = 5 in 2-D the balls cover the gaps, so a blurred shape keeps
   recall 1.0 and a precision above 0.9x.
 - **unseen cases** (``--unseen``; never run while the defaults were chosen, reported

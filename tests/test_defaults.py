@@ -41,7 +41,8 @@ def test_a_table_with_no_flag_resolves_to_the_table_defaults(table: str) -> None
     ("rows", "columns", "gamma"),
     [
         (100, 4, 0.45),  # 4.5 * 100 ** -0.5
-        (10_000, 2, 0.00045),  # 4.5 / 10,000
+        (1000, 2, 0.01),  # 4.5 / 1000 = 0.0045, raised to the least γ 0.01
+        (300, 2, 0.015),  # 4.5 / 300
         (1000, 3, 0.045),  # 4.5 * 1000 ** (-2 / 3) = 4.5 / 100
         (398, 30, 3.0),  # 4.5 * 398 ** (-1 / 15) = 3.02
         (5, 1, 0.18),  # 4.5 / 25
@@ -49,8 +50,8 @@ def test_a_table_with_no_flag_resolves_to_the_table_defaults(table: str) -> None
     ],
 )
 def test_r1_follows_the_spacing_of_the_rows(rows: int, columns: int, gamma: float) -> None:
-    """γ = 4.5 · rows^(-2/columns), 2 significant digits: a small table in many columns
-    keeps a strong penalty, thousands of 2-D points a weak one."""
+    """γ = 4.5 · rows^(-2/columns), at least 0.01, 2 significant digits: a small table in
+    many columns keeps a strong penalty, thousands of 2-D points a weak one."""
     assert r1_for_table(rows, columns) == pytest.approx(gamma, rel=1e-12)
 
 
