@@ -67,6 +67,11 @@ def test_the_table_shape_is_read_without_parsing_values(tmp_path: Path) -> None:
     assert table_shape(headed) == (3, 3) and table_shape(bare) == (2, 2)
     assert table_shape(arr) == (7, 5) and table_shape(vec) == (9, 1)
     assert table_shape(tmp_path / "missing.csv") is None
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "empty.csv").write_text("\n\n")
+    assert (
+        table_shape(tmp_path / "empty.npy") is None and table_shape(tmp_path / "empty.csv") is None
+    )
     # a file whose shape cannot be read keeps the static defaults; training it then
     # raises the error that names the problem
     assert dataset_info(str(tmp_path / "missing.csv")).train_defaults == TABLE_TRAINING

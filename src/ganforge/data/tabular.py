@@ -91,7 +91,7 @@ def table_shape(path: str | Path) -> tuple[int, int] | None:
             rows = sum(1 for r in reader if r and any(c.strip() for c in r))
         rows += all(_is_number(c) for c in first)  # no header: the first line is a row
         return (rows, len(first)) if rows else None
-    except (OSError, ValueError, csv.Error):
+    except (OSError, ValueError, EOFError, csv.Error):
         return None
 
 
