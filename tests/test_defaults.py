@@ -67,6 +67,10 @@ def test_the_table_shape_is_read_without_parsing_values(tmp_path: Path) -> None:
     assert table_shape(headed) == (3, 3) and table_shape(bare) == (2, 2)
     assert table_shape(arr) == (7, 5) and table_shape(vec) == (9, 1)
     assert table_shape(tmp_path / "missing.csv") is None
+    np.save(tmp_path / "scalar.npy", np.float64(3.0))
+    assert table_shape(tmp_path / "scalar.npy") is None
+    headed.write_text("a,b,c\n1,2,3\n")  # a new version of the file is read again
+    assert table_shape(headed) == (1, 3)
     (tmp_path / "empty.npy").write_bytes(b"")
     (tmp_path / "empty.csv").write_text("\n\n")
     assert (

@@ -11,6 +11,7 @@ decodes to the nearest value it takes in the file.
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from pathlib import Path
 
@@ -77,13 +78,25 @@ def table_training(path: str | Path) -> dict[str, object]:
 
 def table_shape(path: str | Path) -> tuple[int, int] | None:
     """``(rows, columns)`` of a numeric ``.csv`` (non-empty lines, less a header) or
-    ``.npy`` file without reading its values; None when the file cannot be read."""
-    path = Path(path)
+    ``.npy`` file without reading its values; None when the file cannot be read. Cached
+    per file version (path, size, modification time): a run resolves its dataset more
+    than once."""
     try:
-        if path.suffix.lower() == ".npy":
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return _table_shape(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _table_shape(path: str, size: int, mtime_ns: int) -> tuple[int, int] | None:
+    try:
+        if path.lower().endswith(".npy"):
             shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+            if len(shape) not in (1, 2):
+                return None
             return (shape[0], 1) if len(shape) == 1 else (shape[0], shape[1])
-        with path.open(newline="", encoding="utf-8-sig") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             first = next((r for r in reader if r and any(c.strip() for c in r)), None)
             if first is None:
