@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ganforge.config import GENERIC_DEFAULTS, TrainConfig
 from ganforge.data import dataset_info
-from ganforge.data.tabular import TABLE_TRAINING
+from ganforge.data.tabular import TABLE_TRAINING, r1_for_table, table_shape
 from ganforge.defaults import resolve
 from ganforge.errors import ConfigError
 
@@ -29,9 +30,55 @@ def test_a_table_with_no_flag_resolves_to_the_table_defaults(table: str) -> None
     assert cfg.loss == "nonsaturating" and cfg.n_critic == 1
     assert (cfg.steps, cfg.batch_size, cfg.lr_schedule, cfg.ema) == (4000, 512, "linear", 0.999)
     assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (1e-3, 3e-3, (0.5, 0.999))
-    assert (cfg.r1_weight, cfg.r1_every) == (1.0, 4)
+    # R1's γ from the table's shape, 40 rows x 2 columns: 4.5 * 40 ** (-2 / 2) = 0.1125
+    # (2 significant digits)
+    assert cfg.r1_weight == pytest.approx(0.1125, abs=6e-3) and cfg.r1_every == 4
     assert cfg.sample_every == 400 and cfg.checkpoint_every == 800
-    assert dataset_info(table).train_defaults == TABLE_TRAINING
+    assert dataset_info(table).train_defaults == {**TABLE_TRAINING, "r1_weight": cfg.r1_weight}
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "gamma"),
+    [
+        (100, 4, 0.45),  # 4.5 * 100 ** -0.5
+        (1000, 2, 0.01),  # 4.5 / 1000 = 0.0045, raised to the least γ 0.01
+        (300, 2, 0.015),  # 4.5 / 300
+        (1000, 3, 0.045),  # 4.5 * 1000 ** (-2 / 3) = 4.5 / 100
+        (398, 30, 3.0),  # 4.5 * 398 ** (-1 / 15) = 3.02
+        (5, 1, 0.18),  # 4.5 / 25
+        (1, 7, 4.5),  # one row: the largest γ
+    ],
+)
+def test_r1_follows_the_spacing_of_the_rows(rows: int, columns: int, gamma: float) -> None:
+    """γ = 4.5 · rows^(-2/columns), at least 0.01, 2 significant digits: a small table in
+    many columns keeps a strong penalty, thousands of 2-D points a weak one."""
+    assert r1_for_table(rows, columns) == pytest.approx(gamma, rel=1e-12)
+
+
+def test_the_table_shape_is_read_without_parsing_values(tmp_path: Path) -> None:
+    headed = tmp_path / "headed.csv"
+    headed.write_text("a,b,c\n1,2,3\n\n4,5,6\n7,8,9\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("1,2\n3,4\n")
+    arr = tmp_path / "arr.npy"
+    np.save(arr, np.zeros((7, 5)))
+    vec = tmp_path / "vec.npy"
+    np.save(vec, np.zeros(9))
+    assert table_shape(headed) == (3, 3) and table_shape(bare) == (2, 2)
+    assert table_shape(arr) == (7, 5) and table_shape(vec) == (9, 1)
+    assert table_shape(tmp_path / "missing.csv") is None
+    np.save(tmp_path / "scalar.npy", np.float64(3.0))
+    assert table_shape(tmp_path / "scalar.npy") is None
+    headed.write_text("a,b,c\n1,2,3\n")  # a new version of the file is read again
+    assert table_shape(headed) == (1, 3)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "empty.csv").write_text("\n\n")
+    assert (
+        table_shape(tmp_path / "empty.npy") is None and table_shape(tmp_path / "empty.csv") is None
+    )
+    # a file whose shape cannot be read keeps the static defaults; training it then
+    # raises the error that names the problem
+    assert dataset_info(str(tmp_path / "missing.csv")).train_defaults == TABLE_TRAINING
 
 
 def test_every_flag_the_user_gives_wins_over_the_table_defaults(table: str) -> None:

@@ -25,7 +25,7 @@ def list_datasets() -> list[str]:
 
 
 def _table_info(path: str) -> DatasetInfo:
-    from ganforge.data.tabular import TABLE_TRAINING, TableDataset
+    from ganforge.data.tabular import TableDataset, table_training
 
     def factory(cfg):  # a model that shapes its heads to the columns reads them as a table
         if _wants_table(cfg):
@@ -38,7 +38,7 @@ def _table_info(path: str) -> DatasetInfo:
         description="numeric table",
         default_preset="mlp-tabular",
         eval_samples=2000,
-        train_defaults=dict(TABLE_TRAINING),
+        train_defaults=table_training(path),
     )
 
 
