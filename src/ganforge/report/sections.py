@@ -200,3 +200,5 @@ def image_section(run: RunFiles) -> Section:
 
 register_sample_section("lowdim", lowdim_section)
 register_sample_section("image", image_section)
+
+from ganforge.report import table_section as _table_section  # noqa: E402,F401 - registers "table"
