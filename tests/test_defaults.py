@@ -93,3 +93,31 @@ def test_unset_options_are_none_until_resolved(table: str) -> None:
     assert all(getattr(raw, name) is None for name in GENERIC_DEFAULTS)
     with pytest.raises(ConfigError, match="batch_size"):
         TrainConfig(dataset=table, batch_size=0)
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> str:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "sex,age\n" + "\n".join(f"{'FM'[i % 2]},{20 + i % 50}" for i in range(40)) + "\n"
+    )
+    return str(path)
+
+
+def test_a_mixed_table_with_no_flag_resolves_to_ctgans_training_recipe(mixed: str) -> None:
+    """WGAN-GP with one critic step per generator step, Adam 2e-4 with betas (0.5, 0.9),
+    batches of 512, 3,000 steps, the ``ctgan`` preset; flags win; another loss brings its
+    own learning rates and critic steps (they were tuned with WGAN-GP)."""
+    from ganforge.data import MIXED_TABLE_TRAINING
+
+    cfg = resolve(TrainConfig(dataset=mixed))
+    assert (cfg.preset, cfg.loss, cfg.n_critic, cfg.gp_weight) == ("ctgan", "wgan-gp", 1, 10.0)
+    assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (2e-4, 2e-4, (0.5, 0.9))
+    assert (cfg.steps, cfg.batch_size) == (3000, 512)
+    assert dataset_info(mixed).train_defaults == MIXED_TABLE_TRAINING
+    cfg = resolve(TrainConfig(dataset=mixed, n_critic=3, lr_d=1e-3, batch_size=64, steps=10))
+    assert (cfg.n_critic, cfg.lr_d, cfg.lr_g, cfg.batch_size, cfg.steps) == (3, 1e-3, 2e-4, 64, 10)
+    cfg = resolve(TrainConfig(dataset=mixed, loss="nonsaturating"))
+    assert (cfg.n_critic, cfg.lr_g, cfg.lr_d, cfg.betas) == (1, 2e-4, 2e-4, (0.5, 0.999))
+    cfg = resolve(TrainConfig(dataset=mixed, loss="wasserstein"))
+    assert cfg.n_critic == 5 and cfg.batch_size == 512

@@ -42,6 +42,19 @@ def _table_info(path: str) -> DatasetInfo:
     )
 
 
+#: a mixed-type table's defaults: CTGAN's own training recipe (WGAN-GP with one critic
+#: step per generator step, Adam 2e-4 with betas (0.5, 0.9)) with batches of 512 rows;
+#: measured against the previous defaults on three tables in docs/BENCHMARKS.md (Tables)
+MIXED_TABLE_TRAINING: dict[str, object] = {
+    "steps": 3000,
+    "batch_size": 512,
+    "n_critic": 1,
+    "lr_g": 2e-4,
+    "lr_d": 2e-4,
+    "betas": (0.5, 0.9),
+}
+
+
 def _mixed_info(path: str) -> DatasetInfo:
     from ganforge.data.table import TableData
 
@@ -52,6 +65,8 @@ def _mixed_info(path: str) -> DatasetInfo:
         default_preset="ctgan",
         kind="table",
         eval_samples=2000,
+        default_loss="wgan-gp",
+        train_defaults=dict(MIXED_TABLE_TRAINING),
     )
 
 
