@@ -11,8 +11,9 @@ with missing cells. A training batch picks, per row, a condition column uniforml
 of its one-hot positions with probability proportional to ``log(1 + count)``, at most
 :data:`MAX_OVERSAMPLING` times the value's share of the rows (:func:`capped_log_frequency`:
 a value held by one or two rows would otherwise fill a tenth of the batches with those
-same rows, and the generator learns to copy them), then a real row holding that value; the condition's one-hot vector (``cond_dim`` wide, one position set)
-is appended to the row. The generator draws its own conditions the same way while
+same rows, and the generator learns to copy them), then a real row holding that value;
+the condition's one-hot vector (``cond_dim`` wide, one position set) is appended to the
+row. The generator draws its own conditions the same way while
 training, and by the plain frequencies when sampling.
 """
 
