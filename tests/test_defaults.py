@@ -121,3 +121,20 @@ def test_a_mixed_table_with_no_flag_resolves_to_ctgans_training_recipe(mixed: st
     assert (cfg.n_critic, cfg.lr_g, cfg.lr_d, cfg.betas) == (1, 2e-4, 2e-4, (0.5, 0.999))
     cfg = resolve(TrainConfig(dataset=mixed, loss="wasserstein"))
     assert cfg.n_critic == 5 and cfg.batch_size == 512
+
+
+def test_a_mixed_tables_steps_scale_with_its_rows(tmp_path: Path) -> None:
+    """2.5 steps per training row (80% of the rows), between 3,000 and 6,000."""
+    from ganforge.data import table_steps
+
+    assert [table_steps(n) for n in (40, 1500, 2000, 3000, 100_000)] == [
+        3000,
+        3000,
+        4000,
+        6000,
+        6000,
+    ]
+    path = tmp_path / "big.csv"
+    path.write_text("g,x\n" + "\n".join(f"{'AB'[i % 2]},{i % 97}" for i in range(2000)) + "\n")
+    assert resolve(TrainConfig(dataset=str(path))).steps == 4000
+    assert resolve(TrainConfig(dataset=str(path), steps=50)).steps == 50
