@@ -12,14 +12,22 @@ Tables:
 - ``penguins``: the ``palmerpenguins`` package's table (344 rows, 8 columns, text and
   missing cells), read from the installed package's CSV (``pip install palmerpenguins``;
   skipped when absent).
+- ``diabetes``: scikit-learn's bundled diabetes table (442 rows, unscaled) made
+  mixed-type (:func:`diabetes_rows`): ``sex`` as labels, ``age`` an integer, the disease
+  progression binned into a categorical ``progression`` (low/mid/high by tertile), the
+  efficacy target.
 
-Each run trains ``ganforge train --dataset FILE.csv`` with no other flag but ``--steps``,
-``--seed`` and ``--threads 1``, samples as many rows as the file has, and reports the
+Each run trains ``ganforge train --dataset FILE.csv`` with no other flag but ``--seed``
+and ``--threads 1`` (and ``--steps`` when given), samples as many rows as the file has, and reports the
 run's own evaluation (fidelity and privacy, each beside the held-out rows' figure) and,
 for the procedural table, every named check on the synthetic rows and on a second real
 sample of the same construction (what a perfect generator scores)::
 
-    python benchmarks/tabular.py --tables procedural,penguins --seeds 0-2 --steps 3000
+    python benchmarks/tabular.py --tables procedural,penguins,diabetes --seeds 0-2 --ctgan --sdmetrics
+
+``--ctgan`` also trains the ``ctgan`` package for the same CPU time and ``--sdmetrics``
+scores every file with SDMetrics' quality report beside ganforge's figures (both
+benchmark-only packages).
 """
 
 from __future__ import annotations
@@ -152,7 +160,25 @@ def penguins_csv() -> Path | None:
     return path if path.is_file() else None
 
 
-def run_one(data: Path, seed: int, steps: int, out: Path) -> dict:
+def diabetes_rows() -> tuple[list[str], list[list[str]]]:
+    """scikit-learn's diabetes table, unscaled, made mixed-type: ``sex`` 1/2 as the labels
+    ``sex1``/``sex2``, integer ``age``, the target binned at its tertiles into
+    ``progression`` low/mid/high (the file's numbers are written as they come)."""
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes(scaled=False)
+    cuts = np.quantile(d.target, [1 / 3, 2 / 3])
+    labels = np.array(["low", "mid", "high"])[np.searchsorted(cuts, d.target, side="right")]
+    header = [*d.feature_names, "progression"]
+    rows = []
+    for x, label in zip(d.data, labels, strict=True):
+        cells = [f"{v:g}" for v in x]
+        cells[0], cells[1] = str(int(x[0])), f"sex{int(x[1])}"
+        rows.append([*cells, str(label)])
+    return header, rows
+
+
+def run_one(data: Path, seed: int, steps: int | None, out: Path) -> dict:
     import ganforge
     from ganforge.api import load_generator
     from ganforge.data.table import write_table_csv
@@ -164,6 +190,7 @@ def run_one(data: Path, seed: int, steps: int, out: Path) -> dict:
     )
     result = ganforge.train(cfg)
     loaded = load_generator(result.run_dir)
+    steps = loaded.config.steps
     n = sum(1 for _ in data.open()) - 1
     synth = out / "synthetic.csv"
     rows = loaded.decoder.rows(sample_rows(loaded, n, seed=seed + 100))
@@ -177,10 +204,12 @@ def run_one(data: Path, seed: int, steps: int, out: Path) -> dict:
         "wall_s": round(time.perf_counter() - tick, 1),
         "cpu_s": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu0, 1),
         "synthetic": str(synth),
+        "steps": steps,
+        "loss": loaded.config.loss,
     }
 
 
-TARGETS = {"procedural": "segment", "penguins": "species"}
+TARGETS = {"procedural": "segment", "penguins": "species", "diabetes": "progression"}
 
 
 def split_files(data: Path, where: Path) -> tuple[Path, Path]:
@@ -256,8 +285,9 @@ def compare(train: Path, held: Path, files: dict[str, str], target: str | None) 
     held-out rows."""
     from ganforge.evaluation.table import evaluate_table_files
 
-    keys = ("fidelity", "ml_efficacy", "dcr_closer_to_train", "exact_copies",
-            "nn_distance_ratio", "out_of_range", "missing_rate_error")  # fmt: skip
+    keys = ("fidelity", "column_shapes", "column_pairs", "ml_efficacy",
+            "dcr_closer_to_train", "exact_copies", "nn_distance_ratio", "out_of_range",
+            "missing_rate_error")  # fmt: skip
     out = {}
     for name, path in files.items():
         m = evaluate_table_files(train, path, target=target, holdout=held)
@@ -266,10 +296,63 @@ def compare(train: Path, held: Path, files: dict[str, str], target: str | None) 
     return out
 
 
-def rescore(root: Path) -> None:
-    """Recompute the procedural checks of saved results from their CSV files."""
+def sdmetrics_scores(train: Path, files: dict[str, str]) -> dict[str, dict]:
+    """SDMetrics' (benchmark only) single-table quality report of each file against the
+    training rows: ``{name: {"column_shapes", "column_pair_trends"}}`` on 0-100, column
+    types from ganforge's inferred spec (categories and booleans categorical, integers and
+    numbers numerical, dates datetime; empty cells missing)."""
+    import warnings
+
+    import pandas as pd
+    from sdmetrics.reports.single_table import QualityReport
+
+    from ganforge.data.table import infer_spec, read_csv_table
+
+    specs = infer_spec(read_csv_table(train))
+    meta: dict = {"columns": {}}
+    for s in specs:
+        if s.type in ("categorical", "boolean"):
+            meta["columns"][s.name] = {"sdtype": "categorical"}
+        elif s.type == "datetime":
+            meta["columns"][s.name] = {"sdtype": "datetime", "datetime_format": s.format}
+        else:
+            meta["columns"][s.name] = {"sdtype": "numerical"}
+
+    def frame(path: str | Path) -> pd.DataFrame:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None, "NA": None})
+        for s in specs:
+            if s.type in ("continuous", "integer"):
+                df[s.name] = pd.to_numeric(df[s.name])
+        return df
+
+    real, out = frame(train), {}
+    for name, path in files.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = QualityReport()
+            report.generate(real, frame(path), meta, verbose=False)
+        props = report.get_properties().set_index("Property")["Score"]
+        out[name] = {
+            "column_shapes": round(100 * float(props["Column Shapes"]), 2),
+            "column_pair_trends": round(100 * float(props["Column Pair Trends"]), 2),
+        }
+    return out
+
+
+def _with_sdmetrics(res: dict, where: Path) -> None:
+    files = {"ganforge": res["synthetic"], "held-out rows": str(where / "holdout.csv")}
+    if "ctgan" in res:
+        files["ctgan"] = res["ctgan"]["synthetic"]
+    res["sdmetrics"] = sdmetrics_scores(where / "train.csv", files)
+
+
+def rescore(root: Path, sdmetrics: bool = False) -> None:
+    """Recompute the procedural checks (and, with ``sdmetrics``, SDMetrics' scores) of
+    saved results from their CSV files."""
     results = json.loads((root / "results.json").read_text())
     for res in results:
+        if sdmetrics:
+            _with_sdmetrics(res, root / f"{res['table']}-seed{res['seed']}")
         if res["table"] != "procedural":
             continue
         where = root / f"procedural-seed{res['seed']}"
@@ -281,19 +364,82 @@ def rescore(root: Path) -> None:
     (root / "results.json").write_text(json.dumps(results, indent=1))
 
 
+def _mean_se(values: list[float]) -> str:
+    v = np.array([np.nan if x is None else x for x in values], dtype=float)
+    if len(v) == 1:
+        return f"{v[0]:.3g}"
+    return f"{np.mean(v):.3g} ± {np.std(v, ddof=1) / np.sqrt(len(v)):.2g}"
+
+
+COLUMNS = (("fidelity", "fidelity"), ("ml_efficacy", "ML efficacy"),
+           ("dcr_closer_to_train", "closer to training %"), ("exact_copies", "exact copies"),
+           ("nn_distance_ratio", "NN ratio"), ("out_of_range", "out of range"),
+           ("missing_rate_error", "missing-rate error"))  # fmt: skip
+
+
+def summary(root: Path) -> None:
+    """Print, per table, the mean ± standard error over seeds of every model's figures
+    (Markdown), SDMetrics' scores when present, and the procedural checks."""
+    results = json.loads((root / "results.json").read_text())
+    for table in dict.fromkeys(r["table"] for r in results):
+        runs = [r for r in results if r["table"] == table]
+        names = [n for n in ("ganforge", "ctgan", "held-out rows") if n in runs[0]["compare"]]
+        sdm = all("sdmetrics" in r for r in runs)
+        head = [h for _, h in COLUMNS] + (["SDMetrics shapes", "SDMetrics pair trends"] * sdm)
+        print(
+            f"\n#### {table}: seeds {[r['seed'] for r in runs]}, {runs[0]['steps']} steps, loss {runs[0].get('loss')}"
+        )
+        print("| | " + " | ".join([*head, "CPU s (wall s)"]) + " |")
+        print("|---" * (len(head) + 2) + "|")
+        for name in names:
+            cells = [_mean_se([r["compare"][name][k] for r in runs]) for k, _ in COLUMNS]
+            if sdm:
+                cells += [_mean_se([r["sdmetrics"][name][k] for r in runs])
+                          for k in ("column_shapes", "column_pair_trends")]  # fmt: skip
+            src = {"ganforge": runs, "ctgan": [r.get("ctgan", {}) for r in runs]}.get(name)
+            cost = ""
+            if src:
+                cost = f"{np.mean([x['cpu_s'] for x in src]):.0f} "
+                cost += f"({np.mean([x['wall_s'] for x in src]):.0f})"
+                if name == "ctgan":
+                    cost += f", {np.mean([x['epochs'] for x in src]):.0f} epochs"
+            print(f"| {name} | " + " | ".join([*cells, cost]) + " |")
+        if table != "procedural":
+            continue
+        print("\n| check | ganforge passes | CTGAN passes | real vs real passes | ganforge values "
+              "| CTGAN values | real |\n|---|---|---|---|---|---|---|")  # fmt: skip
+        for check in runs[0]["checks"]:
+            cells = []
+            for key in ("checks", "checks_ctgan", "checks_real_vs_real"):
+                got = [r[key][check]["pass"] for r in runs if key in r]
+                cells.append(f"{sum(got)}/{len(got)}" if got else "")
+            for key in ("checks", "checks_ctgan", "checks_real_vs_real"):
+                cells.append(", ".join(f"{r[key][check]['value']:.3g}" for r in runs if key in r))
+            print(f"| {check} | " + " | ".join(cells[:5] + cells[5:]) + " |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tables", default="procedural,penguins")
+    p.add_argument("--tables", default="procedural,penguins,diabetes")
     p.add_argument("--seeds", default="0")
-    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--steps", type=int, default=None, help="default: ganforge's own")
     p.add_argument("--out", default="benchmark-tables")
     p.add_argument("--ctgan", action="store_true", help="also train the ctgan package")
     p.add_argument(
         "--rescore", action="store_true", help="recompute the checks of the files in --out"
     )
+    p.add_argument(
+        "--sdmetrics", action="store_true",
+        help="also score every file with SDMetrics' quality report (benchmark only)",
+    )  # fmt: skip
+    p.add_argument(
+        "--summary", action="store_true", help="print the tables of the results in --out"
+    )
     args = p.parse_args()
     if args.rescore:
-        return rescore(Path(args.out))
+        rescore(Path(args.out), args.sdmetrics)
+    if args.rescore or args.summary:
+        return summary(Path(args.out))
     import torch
 
     torch.set_num_threads(1)
@@ -306,12 +452,14 @@ def main() -> None:
             where.mkdir(exist_ok=True)
             if table == "procedural":
                 data = _write(where / "procedural.csv", HEADER, procedural_rows(3000, seed))
+            elif table == "diabetes":
+                data = _write(where / "diabetes.csv", *diabetes_rows())
             else:
                 data = penguins_csv()
                 if data is None:
                     print("penguins: palmerpenguins is not installed; skipped")
                     break
-            res = {"table": table, "seed": seed, "steps": args.steps, **run_one(
+            res = {"table": table, "seed": seed, **run_one(
                 data, seed, args.steps, where
             )}  # fmt: skip
             train, held = split_files(data, where)
@@ -330,9 +478,12 @@ def main() -> None:
                 if args.ctgan:
                     res["checks_ctgan"] = procedural_checks(_read(Path(files["ctgan"])), real)
                 res["checks_real_vs_real"] = procedural_checks(second, real)
+            if args.sdmetrics:
+                _with_sdmetrics(res, where)
             results.append(res)
             print(json.dumps(res, indent=1))
-    (root / "results.json").write_text(json.dumps(results, indent=1))
+            (root / "results.json").write_text(json.dumps(results, indent=1))
+    summary(root)
 
 
 if __name__ == "__main__":

@@ -142,3 +142,48 @@ def test_unset_options_are_none_until_resolved(table: str) -> None:
     assert all(getattr(raw, name) is None for name in GENERIC_DEFAULTS)
     with pytest.raises(ConfigError, match="batch_size"):
         TrainConfig(dataset=table, batch_size=0)
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> str:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "sex,age\n" + "\n".join(f"{'FM'[i % 2]},{20 + i % 50}" for i in range(40)) + "\n"
+    )
+    return str(path)
+
+
+def test_a_mixed_table_with_no_flag_resolves_to_ctgans_training_recipe(mixed: str) -> None:
+    """WGAN-GP with one critic step per generator step, Adam 2e-4 with betas (0.5, 0.9),
+    batches of 512, 3,000 steps, the ``ctgan`` preset; flags win; another loss brings its
+    own learning rates and critic steps (they were tuned with WGAN-GP)."""
+    from ganforge.data import MIXED_TABLE_TRAINING
+
+    cfg = resolve(TrainConfig(dataset=mixed))
+    assert (cfg.preset, cfg.loss, cfg.n_critic, cfg.gp_weight) == ("ctgan", "wgan-gp", 1, 10.0)
+    assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (2e-4, 2e-4, (0.5, 0.9))
+    assert (cfg.steps, cfg.batch_size) == (3000, 512)
+    assert dataset_info(mixed).train_defaults == MIXED_TABLE_TRAINING
+    cfg = resolve(TrainConfig(dataset=mixed, n_critic=3, lr_d=1e-3, batch_size=64, steps=10))
+    assert (cfg.n_critic, cfg.lr_d, cfg.lr_g, cfg.batch_size, cfg.steps) == (3, 1e-3, 2e-4, 64, 10)
+    cfg = resolve(TrainConfig(dataset=mixed, loss="nonsaturating"))
+    assert (cfg.n_critic, cfg.lr_g, cfg.lr_d, cfg.betas) == (1, 2e-4, 2e-4, (0.5, 0.999))
+    cfg = resolve(TrainConfig(dataset=mixed, loss="wasserstein"))
+    assert cfg.n_critic == 5 and cfg.batch_size == 512
+
+
+def test_a_mixed_tables_steps_scale_with_its_rows(tmp_path: Path) -> None:
+    """2.5 steps per training row (80% of the rows), between 3,000 and 6,000."""
+    from ganforge.data import table_steps
+
+    assert [table_steps(n) for n in (40, 1500, 2000, 3000, 100_000)] == [
+        3000,
+        3000,
+        4000,
+        6000,
+        6000,
+    ]
+    path = tmp_path / "big.csv"
+    path.write_text("g,x\n" + "\n".join(f"{'AB'[i % 2]},{i % 97}" for i in range(2000)) + "\n")
+    assert resolve(TrainConfig(dataset=str(path))).steps == 4000
+    assert resolve(TrainConfig(dataset=str(path), steps=50)).steps == 50

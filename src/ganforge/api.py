@@ -124,6 +124,17 @@ def sample(
     return load_generator(path, which, ema).sample(n, seed)
 
 
+def _use_target(dataset: Any, target: str) -> None:
+    """Make ``target`` the dataset's ML-efficacy column (table runs only)."""
+    if dataset.kind != "table":
+        raise ConfigError(f"--target applies to table runs; this run holds {dataset.kind} data")
+    if target not in dataset.columns:
+        raise ConfigError(
+            f"--target: unknown column {target!r}; columns: {', '.join(dataset.columns)}"
+        )
+    dataset.target_index = dataset.columns.index(target)
+
+
 def evaluate(
     path: str | Path,
     n: int | None = None,
@@ -131,16 +142,21 @@ def evaluate(
     which: Which = "latest",
     truncation: float | None = None,
     extractor: str | None = None,
+    target: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run or checkpoint against fresh real data of its dataset (samples
     drawn with ``truncation`` when given, see :meth:`LoadedGenerator.sample`).
     ``extractor``: image runs only, the features instead of the dataset's default, e.g.
-    ``"train"``, a classifier trained on the run's labelled training data."""
+    ``"train"``, a classifier trained on the run's labelled training data.
+    ``target``: table runs only, a column whose ML efficacy is measured (a model of it
+    learnt from generated rows, scored on the run's held-out rows)."""
     loaded = load_generator(path, which)
     cfg = loaded.config
     dataset = build_dataset(cfg)
     if extractor is not None:
         use_extractor(dataset, extractor)
+    if target is not None:
+        _use_target(dataset, target)
     n = n or cfg.eval_samples
     k = loaded.num_classes
     labels = default_labels(n, k) if k else None

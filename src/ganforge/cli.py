@@ -195,7 +195,9 @@ def _add_evaluate(e: argparse.ArgumentParser) -> None:
         metavar="SYNTHETIC.csv",
         help="tables: `evaluate REAL.csv SYNTHETIC.csv` compares any two CSV files",
     )
-    e.add_argument("--target", help="tables: column for the ML-efficacy model")
+    e.add_argument(
+        "--target", help="tables (two CSVs or a table run): column for the ML-efficacy model"
+    )
     e.add_argument(
         "--holdout", help="tables: real rows the generator never saw (a CSV, same header)"
     )

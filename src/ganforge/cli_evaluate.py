@@ -52,8 +52,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from ganforge.api import evaluate
 
         metrics = evaluate(
-            src, args.n, args.seed, args.checkpoint, args.truncation, extractor=args.extractor
-        )
+            src, args.n, args.seed, args.checkpoint, args.truncation, extractor=args.extractor,
+            target=args.target,
+        )  # fmt: skip
         default_out = (src if src.is_dir() else src.parent.parent) / "metrics.json"
     else:
         metrics = _evaluate_images(args, src)

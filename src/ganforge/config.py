@@ -462,9 +462,9 @@ RESOLVED = (
 
 #: What the training options a dataset may set (``DatasetInfo.train_defaults``) resolve
 #: to when neither the user nor the dataset sets them. The dataset may also set the
-#: learning rates, Adam's betas and the critic steps (``lr_g``, ``lr_d``, ``betas``,
-#: ``n_critic``: :data:`LOSS_TUNED`); those were tuned with the default loss and apply
-#: only with it, any other loss brings its own (:class:`~ganforge.losses.Loss`).
+#: learning rates, Adam's betas and D's steps per G step (``lr_g``, ``lr_d``, ``betas``,
+#: ``n_critic``: :data:`LOSS_TUNED`); those were tuned with the dataset's default loss and
+#: apply only with it, any other loss brings its own (:class:`~ganforge.losses.Loss`).
 GENERIC_DEFAULTS: dict[str, Any] = {
     "r1_weight": 0.0,
     "r1_every": 1,

@@ -145,6 +145,40 @@ def test_bad_tables_give_one_line(tmp_path: Path, text: str, message: str) -> No
     assert "\n" not in str(e.value) and "bad.csv" in str(e.value)
 
 
+@pytest.mark.parametrize(
+    ("files", "command", "message"),
+    [
+        ({"t.csv": "a,b\n1,x\n2\n3,y\n"}, "train", "row 3 has 1 columns, expected 2"),
+        ({"t.csv": "a,b\n1,2\n3\n4,5\n"}, "train", "row 3 has 1 columns, expected 2"),
+        ({"t.csv": "a,b\n,NA\nNA,\n"}, "train", "column 'a' has no value in any row"),
+        ({"t.csv": "a,b\n,NA\nNA,\n"}, "inspect", "column 'a' has no value in any row"),
+        (
+            {"t.csv": "a,b\n1,x\n2,y\n3,x\n", "s.yaml": "columns:\n  zz: integer\n"},
+            "train",
+            "names column 'zz', which",
+        ),
+    ],
+    ids=["ragged-mixed", "ragged-numeric", "no-usable-column", "inspect", "spec-missing-column"],
+)
+def test_bad_tables_from_the_cli_exit_2_with_one_line(
+    tmp_path: Path, capsys, files: dict[str, str], command: str, message: str
+) -> None:
+    from ganforge.cli import main
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    data = str(tmp_path / "t.csv")
+    args = ["inspect", data] if command == "inspect" else ["train", "--dataset", data]
+    if command == "train":
+        args += ["--steps", "2", "--out", str(tmp_path / "run"), "--quiet"]
+        if "s.yaml" in files:
+            args += ["--columns", str(tmp_path / "s.yaml")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
 # -- transforms -----------------------------------------------------------------------------
 
 
@@ -257,6 +291,27 @@ def test_training_by_sampling_uses_log_frequency_and_matching_rows(tmp_path: Pat
     got = cond[chosen, off : off + 2].mean(0).numpy()
     np.testing.assert_allclose(got, want, atol=0.04)
     assert chosen.float().mean().item() == pytest.approx(1 / len(codec.cond_columns), abs=0.03)
+
+
+def test_rare_values_are_oversampled_at_most_five_times() -> None:
+    """Hand-computed: counts (273, 2) give log-frequency 0.1634 to the rare value, 22x its
+    share 2/275; capped at 5x it gets 10/275 and the common value the rest. Values that
+    log-frequency lifts less than 5x keep their log-frequency probabilities."""
+    from ganforge.data.table.codec import capped_log_frequency
+
+    p = capped_log_frequency(np.array([273, 2]))
+    np.testing.assert_allclose(p, [265 / 275, 10 / 275])
+    p = capped_log_frequency(np.array([1920, 360, 120]))  # vip 5%: log-frequency 0.263
+    np.testing.assert_allclose(p[2], 0.25)
+    np.testing.assert_allclose(
+        p[:2] / p[:2].sum(), np.log1p([1920, 360]) / np.log1p([1920, 360]).sum()
+    )
+    p = capped_log_frequency(np.array([50, 40, 30]))  # none lifted 5x: plain log-frequency
+    np.testing.assert_allclose(p, np.log1p([50, 40, 30]) / np.log1p([50, 40, 30]).sum())
+    p = capped_log_frequency(np.array([1000] + [1] * 19))  # many rare values, each capped
+    np.testing.assert_allclose(p[1:], 5 / 1019)
+    assert p.sum() == pytest.approx(1.0)
+    assert capped_log_frequency(np.array([5, 0, 3]))[1] == 0.0
 
 
 def test_holdout_rows_are_never_training_rows(tmp_path: Path) -> None:

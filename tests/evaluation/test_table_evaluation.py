@@ -86,7 +86,8 @@ def _cli(*args: str) -> int:
 
 def test_end_to_end_mixed_table_from_the_cli(tmp_path: Path, capsys) -> None:
     """10,000 rows, a 10,000-category id column, text, missing cells and dates: 5 steps,
-    sample, sample with --where, evaluate; bad --where values exit 2 with one line."""
+    sample, sample with --where, evaluate the files and the run (``--target``); bad
+    --where values and an unknown target exit 2 with one line."""
     data = _people(tmp_path / "people.csv", 10000, ids=True)
     before = data.read_bytes()
     run = tmp_path / "run"
@@ -120,6 +121,14 @@ def test_end_to_end_mixed_table_from_the_cli(tmp_path: Path, capsys) -> None:
     assert (data.read_bytes()) == before  # user data never modified
     report = json.loads((tmp_path / "synth.metrics.json").read_text())
     assert "ml_efficacy" in report and "ml_efficacy" in report["real_vs_real"]
+    # the run itself against its held-out rows, with a target column
+    assert _cli("evaluate", str(run), "--target", "sex", "--n", "300") == 0
+    own = json.loads((run / "metrics.json").read_text())
+    assert 0 <= own["ml_efficacy"] <= 1 and 0 <= own["real_vs_real"]["ml_efficacy"] <= 1
+    capsys.readouterr()
+    assert _cli("evaluate", str(run), "--target", "height") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "height" in err[0]
 
 
 def test_a_sorted_file_still_gives_a_fair_floor(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ pages with no network request, no console message and every image decoded."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -215,6 +216,30 @@ def test_1d_and_table_runs_show_their_samples(dataset: str, tmp_path: Path) -> N
     assert f"real and generated samples at step 4{with_d}</figcaption>" in text
     # a progress strip is drawn for 1-D and 2-D data only
     assert len(page.images()) == (3 if dataset == "gaussian1d" else 2)
+
+
+def test_a_mixed_table_run_shows_rows_as_text_and_per_column_marginals(tmp_path: Path) -> None:
+    """Data kind ``table``: the first real and generated rows in the file's own text (a
+    category's label, a date, an empty cell for a missing number) and one figure of
+    per-column marginals; the metrics with their floors as for every run."""
+    rng = np.random.default_rng(0)
+    lines = ["sex,age,joined"]
+    for i in range(120):
+        age = "" if i % 10 == 0 else str(int(rng.integers(20, 70)))
+        lines.append(f"{'Female' if i % 3 else 'Male'},{age},2022-01-{1 + i % 28:02d}")
+    data = tmp_path / "people.csv"
+    data.write_text("\n".join(lines) + "\n")
+    cfg = tiny_config(dataset=str(data), out=str(tmp_path / "run"), steps=4, sample_every=2)
+    cfg = dataclasses.replace(cfg, model=None, preset="ctgan", batch_size=16)
+    ganforge.train(cfg)
+    text = (tmp_path / "run" / "report.html").read_text()
+    page = assert_self_contained(text)
+    _assert_metric_rows(page, _metrics(tmp_path / "run"))
+    assert "real training rows" in text and "generated rows at step 4" in text
+    cells = re.findall(r"<td>([^<]*)</td>", text)
+    assert {"Female", "Male"} & set(cells) and any(c.startswith("2022-01-") for c in cells)
+    assert "per-column marginals at step 4" in text
+    assert len(page.images()) == 2  # the curves and the marginals
 
 
 def test_a_run_without_metrics_says_not_evaluated(ring: Path, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ the row, then ``c``, so the discriminator judges each row with its condition.
 
 Conditions: with ``y`` ``(B,)`` int64 (flat condition indices, e.g. from ``--where``) G
 uses them. Without, G draws them itself: a condition column uniformly, then one of its
-values with log-frequency probabilities while training (what training-by-sampling draws
-for the real rows) and with the data's frequencies when sampling (``G.eval()``), so
+values with capped log-frequency probabilities while training (what training-by-sampling
+draws for the real rows) and with the data's frequencies when sampling (``G.eval()``), so
 unconditional samples follow the data. In eval mode the draws (conditions and the Gumbel
 noise) come from a generator seeded from ``z``'s bytes: samples are a function of the noise,
 reproducible from the sampling seed. While training they use torch's global stream, which
@@ -102,8 +102,8 @@ class TableGenerator(nn.Module):
         )
 
     def draw_conditions(self, n: int, gen: torch.Generator | None, device) -> torch.Tensor:
-        """``(n,)`` flat condition indices: a column uniformly, then a value (log-frequency
-        while training, the data's frequencies in eval mode)."""
+        """``(n,)`` flat condition indices: a column uniformly, then a value (capped
+        log-frequency while training, the data's frequencies in eval mode)."""
         probs = (self.train_probs if self.training else self.sample_probs).to(device)
         col = torch.randint(len(probs), (n,), generator=gen, device=device)
         pos = torch.multinomial(probs[col], 1, generator=gen).squeeze(1)

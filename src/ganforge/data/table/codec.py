@@ -8,9 +8,12 @@ and describes the layout the table model builds its output heads from
 Conditioning (CTGAN's training-by-sampling): every categorical and boolean column is a
 *condition column*, and so is the missing flag (present, missing) of every number column
 with missing cells. A training batch picks, per row, a condition column uniformly and one
-of its one-hot positions with probability proportional to ``log(1 + count)``, then a real
-row holding that value; the condition's one-hot vector (``cond_dim`` wide, one position set)
-is appended to the row. The generator draws its own conditions the same way while
+of its one-hot positions with probability proportional to ``log(1 + count)``, at most
+:data:`MAX_OVERSAMPLING` times the value's share of the rows (:func:`capped_log_frequency`:
+a value held by one or two rows would otherwise fill a tenth of the batches with those
+same rows, and the generator learns to copy them), then a real row holding that value;
+the condition's one-hot vector (``cond_dim`` wide, one position set) is appended to the
+row. The generator draws its own conditions the same way while
 training, and by the plain frequencies when sampling.
 """
 
@@ -32,6 +35,33 @@ from ganforge.data.table.transforms import (
 from ganforge.errors import CheckpointError, ConfigError
 
 CODEC_VERSION = 1
+#: Training-by-sampling draws a value at most this many times as often as its share of
+#: the training rows.
+MAX_OVERSAMPLING = 5.0
+
+
+def capped_log_frequency(counts: np.ndarray, cap: float | None = None) -> np.ndarray:
+    """Probabilities ``p`` proportional to ``log(1 + count)``, each at most ``cap`` times
+    the value's frequency ``count / sum(counts)``; the mass a capped value gives up goes to
+    the others in proportion to their log weights. ``(K,) -> (K,)``, summing to 1.
+
+    E.g. counts (273, 2): log-frequency gives the rare value 0.163, 22 times its share
+    0.0073; capped at 5 it gets 0.036."""
+    cap = MAX_OVERSAMPLING if cap is None else cap
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.sum() <= 0:
+        return np.full(len(counts), 1.0 / len(counts))
+    limit = cap * counts / counts.sum()
+    w = np.log1p(counts)
+    capped = np.zeros(len(counts), dtype=bool)
+    for _ in range(len(counts)):
+        free = w * ~capped
+        p = np.where(capped, limit, free / free.sum() * (1.0 - limit[capped].sum()))
+        over = ~capped & (p > limit)
+        if not over.any():
+            return p
+        capped |= over
+    return p
 
 
 class TableCodec:
@@ -116,13 +146,20 @@ class TableCodec:
 
     # -- conditions ------------------------------------------------------------------------
     def condition_probs(self, log_frequency: bool) -> list[np.ndarray]:
-        """Per condition column, the probability of each one-hot position: proportional
-        to ``log(1 + count)`` (training) or to ``count`` (sampling)."""
+        """Per condition column, the probability of each one-hot position: capped
+        log-frequency (training, :func:`capped_log_frequency`) or proportional to
+        ``count`` (sampling)."""
         out = []
         for j in self.cond_columns:
             counts = self.transforms[j].position_counts().astype(np.float64)
-            w = np.log1p(counts) if log_frequency else counts
-            out.append(w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)))
+            if log_frequency:
+                out.append(capped_log_frequency(counts))
+                continue
+            out.append(
+                counts / counts.sum()
+                if counts.sum() > 0
+                else np.full(len(counts), 1.0 / len(counts))
+            )
         return out
 
     def where(self, column: str, value: str) -> tuple[int, int, int | None]:

@@ -92,7 +92,7 @@ class TableData(_TableBase):
 
     def _build_sampler(self) -> None:
         """Per condition column: training rows sorted by one-hot position, where each
-        position starts, how many rows hold it, and the log-frequency probabilities."""
+        position starts, how many rows hold it, and the capped log-frequency probabilities."""
         codec = self.table
         self._order, self._start, self._count = [], [], []
         for j in codec.cond_columns:
@@ -108,8 +108,8 @@ class TableData(_TableBase):
         self, batch_size: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, None]:
         """Training-by-sampling: per row a condition column (uniform), a value of it
-        (log-frequency) and a training row holding that value; ``(B, row_dim +
-        cond_dim)`` in model space."""
+        (capped log-frequency, at most 5x its share) and a training row holding that
+        value; ``(B, row_dim + cond_dim)`` in model space."""
         codec = self.table
         if not codec.cond_columns:
             idx = torch.randint(self.size, (batch_size,), generator=generator)
