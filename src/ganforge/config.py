@@ -266,6 +266,13 @@ class TrainConfig:
     tokenizer: Tokenizer = option("char", "sequences: char or word (whitespace) tokens")
 
     def __post_init__(self) -> None:
+        self._check_data_and_model()
+        self._check_objective()
+        self._check_optimizer()
+        self._check_run()
+
+    def _check_data_and_model(self) -> None:
+        """The dataset, the model (a partial mapping stays as overrides), the loss name."""
         if not isinstance(self.dataset, str) or not self.dataset:
             raise ConfigError(f"dataset must be a name or a path, got {self.dataset!r}")
         if isinstance(self.model, dict):
@@ -284,6 +291,9 @@ class TrainConfig:
             raise ConfigError(f"loss must be a loss name, got {self.loss!r}")
         _check_int("max_len", self.max_len, allow_none=True)
         _check_literal("tokenizer", self.tokenizer, Tokenizer)
+
+    def _check_objective(self) -> None:
+        """Label targets, critic steps, penalties, the likelihood term, augmentation."""
         _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, hi_open=True)
         _check_float("label_noise", self.label_noise, 0.0, 0.5)
         _check_float("aux_weight", self.aux_weight, 0.0)
@@ -298,6 +308,9 @@ class TrainConfig:
             raise OptionTypeError(f"augment must be a comma-separated string, got {self.augment!r}")
         parse_policy(self.augment)
         _check_float("augment_p", self.augment_p, 0.0, 1.0)
+
+    def _check_optimizer(self) -> None:
+        """Optimizer, learning rates and schedule, betas, run length, batch size."""
         if self.optimizer is not None:
             _check_literal("optimizer", self.optimizer, Optimizer)
         _check_float("lr_g", self.lr_g, 0.0, allow_none=True, lo_open=True)
@@ -314,6 +327,9 @@ class TrainConfig:
         _check_int("steps", self.steps, allow_none=True)
         _check_int("epochs", self.epochs, allow_none=True)
         _check_int("batch_size", self.batch_size, allow_none=True)
+
+    def _check_run(self) -> None:
+        """Seed, averaging, noise, logging and snapshot intervals, device and hardware."""
         _check_int("seed", self.seed, minimum=0)
         _check_float("ema", self.ema, 0.0, 1.0, hi_open=True, allow_none=True)
         _check_float("noise_std", self.noise_std, 0.0, allow_none=True, lo_open=True)
