@@ -94,6 +94,13 @@ def _labels_for(n: int, num_classes: int, labels: int | Any) -> torch.Tensor | N
 
 
 @torch.inference_mode()
+def _check_request(n: Any, truncation: Any) -> None:
+    if not isinstance(n, int) or n < 1:
+        raise ConfigError(f"number of samples must be a positive integer, got {n!r}")
+    if truncation is not None and not (isinstance(truncation, (int, float)) and truncation > 0):
+        raise ConfigError(f"truncation must be a positive number, got {truncation!r}")
+
+
 def generate(
     generator: nn.Module,
     n: int,
@@ -125,10 +132,7 @@ def generate(
     ``seed`` inside this call (its state outside is left as it was). A ``decode`` that
     returns lists (strings of a sequence dataset) gives one list.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ConfigError(f"number of samples must be a positive integer, got {n!r}")
-    if truncation is not None and not (isinstance(truncation, (int, float)) and truncation > 0):
-        raise ConfigError(f"truncation must be a positive number, got {truncation!r}")
+    _check_request(n, truncation)
     if device is None:
         device = next(generator.parameters()).device
     was_training = generator.training
