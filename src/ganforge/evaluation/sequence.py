@@ -174,6 +174,27 @@ def heldout_prompts(heldout: Sequence[str], grammar: Any, n: int, seed: int) -> 
     return _draw(prompts, n, random.Random(seed + 7))
 
 
+def _protocol(samples, reference, second, train, prompts, tokenize, seed) -> dict[str, Any]:
+    """How :func:`evaluate_texts` measured: sample counts, references and definitions."""
+    return {
+        "n_fake": len(samples),
+        "n_reference": len(reference),
+        "n_real_vs_real": len(second),
+        "reference": "held-out lines",
+        "novelty_against": f"{len(set(train))} distinct training lines",
+        "n_prompts": len(prompts) if prompts is not None else 0,
+        "prompts": "distinct held-out prompts (prefix up to '='), seeded order",
+        "answer_rule": "completion starts with its prompt and is a correct equation",
+        "tokenization": _tokenization(tokenize),
+        "bleu": SMOOTHING + "; every held-out line is a reference for every sample",
+        "self_bleu": f"the same BLEU-4, each of the first {SELF_BLEU_SAMPLES} samples "
+        "against the others, pooled",
+        "jsd": "Jensen-Shannon divergence, base 2, of n-gram frequencies within lines",
+        "position_entropy": "bits per position, the end of a line counting as a token",
+        "seed": int(seed),
+    }
+
+
 def evaluate_texts(
     samples: Sequence[str],
     train_lines: Sequence[str],
@@ -217,22 +238,8 @@ def evaluate_texts(
     results = compute_metrics("sequence", fake)
     floor = compute_metrics("sequence", SequenceInputs(second, *args, None, None, tokenize))
     out: dict[str, Any] = dict(results.values)
-    out["protocol"] = {
-        "n_fake": len(samples),
-        "n_reference": len(reference),
-        "n_real_vs_real": len(second),
-        "reference": "held-out lines",
-        "novelty_against": f"{len(set(train))} distinct training lines",
-        "n_prompts": len(prompts) if prompts is not None else 0,
-        "prompts": "distinct held-out prompts (prefix up to '='), seeded order",
-        "answer_rule": "completion starts with its prompt and is a correct equation",
-        "tokenization": _tokenization(tokenize),
-        "bleu": SMOOTHING + "; every held-out line is a reference for every sample",
-        "self_bleu": f"the same BLEU-4, each of the first {SELF_BLEU_SAMPLES} samples "
-        "against the others, pooled",
-        "jsd": "Jensen-Shannon divergence, base 2, of n-gram frequencies within lines",
-        "position_entropy": "bits per position, the end of a line counting as a token",
-        "seed": int(seed),
+    out["protocol"] = _protocol(samples, reference, second, train, prompts, tokenize, seed)
+    out["protocol"] |= {
         "skipped": results.skipped,
         "seconds": {k: round(v, 4) for k, v in results.seconds.items()},
         **results.protocol,
