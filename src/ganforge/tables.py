@@ -4,7 +4,8 @@
 ...                    where={"sex": "Female"})  # doctest: +SKIP
 
 ``where`` fixes categorical or boolean columns to one value each (``""`` asks for an
-empty cell). The generator is given the condition of the first such column (the table
+empty cell). The generator is given the condition of the first such column that is a
+model condition (not derived from another column, see :mod:`ganforge.data.table.dependencies`; the table
 model was trained to honour it, see :mod:`ganforge.models.table`); every generated row that
 does not hold all the asked values is then dropped, and more are drawn until ``n`` rows
 match, so the result holds exactly what was asked.
@@ -74,7 +75,7 @@ def sample_rows(
     asked = [table.where(column, value) for column, value in (where or {}).items()]
     if not asked:
         return _generate(loaded, n, seed, None, truncation)
-    y = asked[0][2]
+    y = next((flat for _, _, flat in asked if flat is not None), None)
     kept: list[np.ndarray] = []
     found = 0
     for round_ in range(MAX_ROUNDS):

@@ -15,6 +15,11 @@ same rows, and the generator learns to copy them), then a real row holding that 
 the condition's one-hot vector (``cond_dim`` wide, one position set) is appended to the
 row. The generator draws its own conditions the same way while
 training, and by the plain frequencies when sampling.
+
+Derived columns (a function of another categorical column, see :mod:`.dependencies`)
+have no place in model space: they are neither generated nor conditions, and decoding
+writes them from their source column's decoded value through the mapping fitted on the
+training rows (stored in the codec's JSON).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.data.table.dependencies import apply_mapping, check_derived, fit_mapping
 from ganforge.data.table.reader import ColumnSpec, RawTable, format_datetime
 from ganforge.data.table.transforms import (
     CategoryTransform,
@@ -34,7 +40,7 @@ from ganforge.data.table.transforms import (
 )
 from ganforge.errors import CheckpointError, ConfigError
 
-CODEC_VERSION = 1
+CODEC_VERSION = 2  # 2: derived columns
 #: Training-by-sampling draws a value at most this many times as often as its share of
 #: the training rows.
 MAX_OVERSAMPLING = 5.0
@@ -67,17 +73,32 @@ def capped_log_frequency(counts: np.ndarray, cap: float | None = None) -> np.nda
 class TableCodec:
     """Transforms of a table's columns, in file order."""
 
-    def __init__(self, transforms: list[Transform]) -> None:
+    def __init__(
+        self, transforms: list[Transform], derived: dict[int, np.ndarray] | None = None
+    ) -> None:
+        """``derived``: for each derived column, its mapping from the source column's keys
+        (:func:`~ganforge.data.table.dependencies.fit_mapping`)."""
         self.transforms = transforms
         self.columns = [t.spec.name for t in transforms]
-        self.widths = [t.width for t in transforms]
+        self.derived = dict(derived or {})
+        self.source = {
+            j: self.columns.index(str(transforms[j].spec.derived_from)) for j in self.derived
+        }
+        self.widths = [0 if j in self.derived else t.width for j, t in enumerate(transforms)]
         self.offsets = list(np.cumsum([0, *self.widths[:-1]]).astype(int))
         self.row_dim = int(sum(self.widths))
-        self.cond_columns = [j for j, t in enumerate(transforms) if t.cond_width]
+        self.cond_columns = [
+            j for j, t in enumerate(transforms) if t.cond_width and j not in self.derived
+        ]
         sizes = [transforms[j].cond_width for j in self.cond_columns]
         self.cond_sizes = sizes
         self.cond_offsets = list(np.cumsum([0, *sizes[:-1]]).astype(int)) if sizes else []
         self.cond_dim = int(sum(sizes))
+
+    @property
+    def modelled(self) -> list[int]:
+        """Indices of the columns in model space (all but the derived ones)."""
+        return [j for j in range(len(self.transforms)) if j not in self.derived]
 
     @classmethod
     def fit(
@@ -89,14 +110,26 @@ class TableCodec:
         mixtures: bool = True,
     ) -> TableCodec:
         """Fit every column on ``table``'s cells; categories also know ``domain``'s values.
-        ``mixtures=False`` skips the numbers' mixtures (a codec that only reads cells)."""
+        ``mixtures=False`` skips the numbers' mixtures and the derived columns' mappings (a
+        codec that only reads cells)."""
         extra = domain.cells if domain is not None else [None] * len(specs)
-        return cls(
-            [
-                fit_transform(s, cells, seed, more, mixtures)
-                for s, cells, more in zip(specs, table.cells, extra, strict=True)
-            ]
-        )
+        transforms = [
+            fit_transform(s, cells, seed, more, mixtures)
+            for s, cells, more in zip(specs, table.cells, extra, strict=True)
+        ]
+        if not mixtures:
+            return cls(transforms)
+        check_derived(specs)
+        names = [s.name for s in specs]
+        derived = {}
+        for j, s in enumerate(specs):
+            if s.derived_from is not None:
+                a = names.index(s.derived_from)
+                src, tgt = transforms[a], transforms[j]
+                derived[j] = fit_mapping(
+                    src.native(table.cells[a]), len(src.values), tgt.native(table.cells[j])
+                )
+        return cls(transforms, derived)
 
     # -- native values ---------------------------------------------------------------------
     def native(self, table: RawTable) -> np.ndarray:
@@ -107,20 +140,25 @@ class TableCodec:
 
     def encode(self, native: np.ndarray, seed: int = 0) -> np.ndarray:
         """Native ``(N, C)`` -> model space rows ``(N, row_dim)`` (modes sampled with
-        ``seed``)."""
+        ``seed``; derived columns take no place)."""
         rng = np.random.default_rng(seed)
-        parts = [t.encode(native[:, j], rng) for j, t in enumerate(self.transforms)]
+        parts = [self.transforms[j].encode(native[:, j], rng) for j in self.modelled]
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def decode(self, x: np.ndarray) -> np.ndarray:
         """Model space ``(N, >= row_dim)`` -> native ``(N, C)``; columns past ``row_dim``
         (the condition vector) are ignored. Grouped rare categories are drawn with a
-        generator seeded from ``x``'s bytes, so decoding is deterministic."""
+        generator seeded from ``x``'s bytes, so decoding is deterministic. Derived
+        columns are written from their source's decoded values."""
         x = np.asarray(x, dtype=np.float64)[:, : self.row_dim]
         rng = decode_rng(x)
         out = np.empty((len(x), len(self.transforms)))
-        for j, t in enumerate(self.transforms):
+        for j in self.modelled:
+            t = self.transforms[j]
             out[:, j] = t.decode(x[:, self.offsets[j] : self.offsets[j] + t.width], rng)
+        for j, mapping in self.derived.items():
+            a = self.source[j]
+            out[:, j] = apply_mapping(out[:, a], len(self.transforms[a].values), mapping)
         return out
 
     # -- rows of text ----------------------------------------------------------------------
@@ -171,6 +209,7 @@ class TableCodec:
             )
         j = self.columns.index(column)
         t = self.transforms[j]
+        derived = j in self.derived
         if not isinstance(t, CategoryTransform):
             raise ConfigError(
                 f"--where: column {column!r} is {t.spec.type}; only categorical and boolean "
@@ -186,6 +225,8 @@ class TableCodec:
             shown = ", ".join(repr(v) for v in t.values[:10])
             more = f" and {len(t.values) - 10} more" if len(t.values) > 10 else ""
             raise ConfigError(f"--where: column {column!r} has no value {value!r} ({shown}{more})")
+        if derived:  # written from its source: rows are chosen, not conditioned
+            return j, idx, None
         flat = self.cond_offsets[self.cond_columns.index(j)] + pos
         return j, idx, flat
 
@@ -193,7 +234,7 @@ class TableCodec:
         """What the table model builds its heads from: the blocks of one row in order, and
         the condition columns (offset of each one's block in the row, its size, and the
         position probabilities for training and for sampling)."""
-        blocks = [[b.kind, b.size] for t in self.transforms for b in t.blocks()]
+        blocks = [[b.kind, b.size] for j in self.modelled for b in self.transforms[j].blocks()]
         return {
             "blocks": blocks,
             "row_dim": self.row_dim,
@@ -214,6 +255,7 @@ class TableCodec:
         return {
             "version": CODEC_VERSION,
             "columns": [{"spec": asdict(t.spec), "state": t.state()} for t in self.transforms],
+            "derived": {str(j): m.tolist() for j, m in self.derived.items()},
         }
 
     @classmethod
@@ -224,8 +266,20 @@ class TableCodec:
             transforms = [
                 transform_from_json(ColumnSpec(**c["spec"]), c["state"]) for c in data["columns"]
             ]
-        except (KeyError, TypeError, AttributeError) as exc:
+            derived = {
+                int(j): np.asarray(m, dtype=np.int64)
+                for j, m in (data.get("derived") or {}).items()
+            }
+            check_derived([t.spec for t in transforms])
+            for j, m in derived.items():
+                source = transforms[j].spec.derived_from
+                names = [t.spec.name for t in transforms]
+                if source not in names or len(m) != len(transforms[names.index(source)].values) + 1:
+                    raise CheckpointError(f"column {names[j]!r}: damaged derived mapping")
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
             raise CheckpointError(f"damaged table codec in the checkpoint: {exc}") from None
         if not transforms:
             raise CheckpointError("damaged table codec in the checkpoint: no columns")
-        return cls(transforms)
+        return cls(transforms, derived)

@@ -23,7 +23,8 @@ import torch
 
 from ganforge.data.base import Dataset
 from ganforge.data.table.codec import TableCodec
-from ganforge.data.table.reader import RawTable, infer_spec, load_spec, read_csv_table
+from ganforge.data.table.reader import RawTable, read_csv_table
+from ganforge.data.table.spec import infer_spec, load_spec
 from ganforge.errors import CheckpointError, DataError
 
 HOLDOUT_FRACTION = 0.2

@@ -13,7 +13,7 @@ A table is read with the standard library's :mod:`csv` module into columns of st
   back in the same format.
 
 A cell is missing when it is empty or one of :data:`MISSING_TOKENS` (case-insensitive).
-A column spec (YAML, see :func:`spec_to_yaml`) overrides any of this per column.
+A column spec (YAML, see :mod:`.spec`) overrides any of this per column.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import functools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,7 +59,9 @@ class ColumnSpec:
     observed range); ``decimals`` rounds continuous values (integers: 0);
     ``categories`` fixes a categorical column's values and order; ``max_categories``
     caps the one-hot width (rarer values are grouped, see :mod:`.transforms`);
-    ``format`` is a datetime column's :func:`~datetime.datetime.strptime` format."""
+    ``format`` is a datetime column's :func:`~datetime.datetime.strptime` format;
+    ``derived_from`` names the categorical column this one is a function of (written from
+    it, not modelled: see :mod:`.dependencies`)."""
 
     name: str
     type: ColumnType
@@ -69,6 +71,7 @@ class ColumnSpec:
     categories: list[str] | None = None
     max_categories: int = MAX_CATEGORIES
     format: str | None = None
+    derived_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -90,6 +93,8 @@ class ColumnSpec:
             raise DataError(f"column {self.name!r}: max_categories must be an integer")
         if self.max_categories < 2:
             raise DataError(f"column {self.name!r}: max_categories must be >= 2")
+        if self.derived_from is not None and not isinstance(self.derived_from, str):
+            raise DataError(f"column {self.name!r}: derived_from must be a column name")
         if self.type == "datetime" and not self.format:
             raise DataError(f"column {self.name!r}: a datetime column needs a format")
 
@@ -216,8 +221,7 @@ def infer_column(name: str, cells: list[str]) -> ColumnSpec:
     return ColumnSpec(name, "categorical")
 
 
-def infer_spec(table: RawTable) -> list[ColumnSpec]:
-    """One :class:`ColumnSpec` per column of ``table``, inferred from its cells."""
+def infer_types(table: RawTable) -> list[ColumnSpec]:
     try:
         return [
             infer_column(name, cells) for name, cells in zip(table.header, table.cells, strict=True)
@@ -256,97 +260,3 @@ def _is_float(cell: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# -- column spec files -------------------------------------------------------------------
-
-_SPEC_KEYS = {"type", "min", "max", "decimals", "categories", "max_categories", "format"}
-
-
-def load_spec(path: str | Path, table: RawTable) -> list[ColumnSpec]:
-    """The spec for ``table``: inferred, then overridden by the YAML file at ``path``
-    (``columns: {NAME: {type: ..., min: ..., ...}}``; columns it does not name keep their
-    inferred spec). A column it names that the file lacks is a :class:`DataError`."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"column spec {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "parse error"
-        raise DataError(f"column spec {str(path)!r} is not valid YAML: {first}") from None
-    columns = data.get("columns") if isinstance(data, dict) else None
-    if not isinstance(columns, dict):
-        raise DataError(f"column spec {str(path)!r} must hold a mapping 'columns: {{NAME: ...}}'")
-    inferred = {s.name: s for s in infer_spec(table)}
-    for name, options in columns.items():
-        if str(name) not in inferred:
-            raise DataError(
-                f"column spec {str(path)!r} names column {name!r}, which {table.path} lacks "
-                f"(columns: {', '.join(table.header)})"
-            )
-        inferred[str(name)] = spec_from_options(str(name), options or {}, inferred[str(name)])
-    return [inferred[name] for name in table.header]
-
-
-def spec_from_options(name: str, options: Any, base: ColumnSpec) -> ColumnSpec:
-    """``base`` with the spec file's ``options`` for column ``name`` applied."""
-    if isinstance(options, str):
-        options = {"type": options}
-    if not isinstance(options, dict):
-        raise DataError(f"column spec for {name!r} must be a mapping, got {options!r}")
-    unknown = sorted(set(options) - _SPEC_KEYS)
-    if unknown:
-        raise DataError(
-            f"column spec for {name!r}: unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_SPEC_KEYS))}"
-        )
-    values = asdict(base)
-    if "type" in options and options["type"] != base.type:
-        values.update(decimals=None, format=None, categories=None)
-        if options["type"] == "integer":
-            values["decimals"] = 0
-    values.update(options)
-    if values["categories"] is not None:
-        values["categories"] = [str(c) for c in values["categories"]]
-    return ColumnSpec(**values)
-
-
-def spec_to_yaml(specs: list[ColumnSpec], table: RawTable | None = None) -> str:
-    """A YAML column spec a user can edit and pass back with ``--columns``; with
-    ``table``, each column's comment gives its distinct values and missing cells."""
-    lines = [
-        "# ganforge column spec: edit and pass with --columns FILE.",
-        "# type: continuous | integer | categorical | boolean | datetime",
-        "# min/max: bounds of generated values (default: the observed range);",
-        "# decimals: rounding; max_categories: one-hot cap (rarer values are grouped);",
-        "# format: a datetime column's strptime format.",
-        "columns:",
-    ]
-    for j, s in enumerate(specs):
-        note = ""
-        if table is not None:
-            cells = table.cells[j]
-            missing = sum(is_missing(c) for c in cells)
-            note = f"  # {len(set(cells))} distinct, {missing} missing of {len(cells)}"
-        options = {"type": s.type}
-        for key in ("min", "max", "decimals", "format", "categories"):
-            if getattr(s, key) is not None:
-                options[key] = getattr(s, key)
-        if s.max_categories != MAX_CATEGORIES:
-            options["max_categories"] = s.max_categories
-        body = ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in options.items())
-        lines.append(f"  {_yaml_scalar(s.name)}: {{{body}}}{note}")
-    return "\n".join(lines) + "\n"
-
-
-def _yaml_scalar(value: Any) -> str:
-    import json
-
-    if isinstance(value, list):
-        return "[" + ", ".join(_yaml_scalar(v) for v in value) + "]"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
-    return json.dumps(str(value))  # a JSON string is a valid YAML scalar
