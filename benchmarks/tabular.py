@@ -178,7 +178,9 @@ def diabetes_rows() -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def run_one(data: Path, seed: int, steps: int | None, out: Path) -> dict:
+def run_one(
+    data: Path, seed: int, steps: int | None, out: Path, overrides: dict | None = None
+) -> dict:
     import ganforge
     from ganforge.api import load_generator
     from ganforge.data.table import write_table_csv
@@ -186,8 +188,9 @@ def run_one(data: Path, seed: int, steps: int | None, out: Path) -> dict:
 
     cpu0, tick = resource.getrusage(resource.RUSAGE_SELF).ru_utime, time.perf_counter()
     cfg = ganforge.TrainConfig(
-        dataset=str(data), steps=steps, seed=seed, threads=1, out=str(out / "run")
-    )
+        dataset=str(data), steps=steps, seed=seed, threads=1, out=str(out / "run"),
+        **(overrides or {}),
+    )  # fmt: skip
     result = ganforge.train(cfg)
     loaded = load_generator(result.run_dir)
     steps = loaded.config.steps
@@ -426,6 +429,10 @@ def main() -> None:
     p.add_argument("--out", default="benchmark-tables")
     p.add_argument("--ctgan", action="store_true", help="also train the ctgan package")
     p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a training option (YAML value), e.g. --set ema=0.999",
+    )  # fmt: skip
+    p.add_argument(
         "--rescore", action="store_true", help="recompute the checks of the files in --out"
     )
     p.add_argument(
@@ -445,6 +452,12 @@ def main() -> None:
     torch.set_num_threads(1)
     root = Path(args.out)
     root.mkdir(parents=True, exist_ok=True)
+    import yaml
+
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key.strip()] = yaml.safe_load(value)
     results = []
     for table in args.tables.split(","):
         for seed in parse_seeds(args.seeds):
@@ -459,8 +472,8 @@ def main() -> None:
                 if data is None:
                     print("penguins: palmerpenguins is not installed; skipped")
                     break
-            res = {"table": table, "seed": seed, **run_one(
-                data, seed, args.steps, where
+            res = {"table": table, "seed": seed, "overrides": overrides, **run_one(
+                data, seed, args.steps, where, overrides
             )}  # fmt: skip
             train, held = split_files(data, where)
             files = {"ganforge": res["synthetic"]}
