@@ -155,15 +155,17 @@ def mixed(tmp_path: Path) -> str:
 
 def test_a_mixed_table_with_no_flag_resolves_to_ctgans_training_recipe(mixed: str) -> None:
     """WGAN-GP with one critic step per generator step, Adam 2e-4 with betas (0.5, 0.9),
-    batches of 512, 3,000 steps, the ``ctgan`` preset; flags win; another loss brings its
+    batches of 512, 3,000 steps, the ``ctgan`` preset, samples from G's EMA (0.999); flags
+    win; another loss brings its
     own learning rates and critic steps (they were tuned with WGAN-GP)."""
     from ganforge.data import MIXED_TABLE_TRAINING
 
     cfg = resolve(TrainConfig(dataset=mixed))
     assert (cfg.preset, cfg.loss, cfg.n_critic, cfg.gp_weight) == ("ctgan", "wgan-gp", 1, 10.0)
     assert (cfg.lr_g, cfg.lr_d, cfg.betas) == (2e-4, 2e-4, (0.5, 0.9))
-    assert (cfg.steps, cfg.batch_size) == (3000, 512)
+    assert (cfg.steps, cfg.batch_size, cfg.ema) == (3000, 512, 0.999)
     assert dataset_info(mixed).train_defaults == MIXED_TABLE_TRAINING
+    assert resolve(TrainConfig(dataset=mixed, ema=0.0)).ema == 0.0
     cfg = resolve(TrainConfig(dataset=mixed, n_critic=3, lr_d=1e-3, batch_size=64, steps=10))
     assert (cfg.n_critic, cfg.lr_d, cfg.lr_g, cfg.batch_size, cfg.steps) == (3, 1e-3, 2e-4, 64, 10)
     cfg = resolve(TrainConfig(dataset=mixed, loss="nonsaturating"))
