@@ -23,6 +23,7 @@ GROUP_TITLES = {
     "mlp": "MLP model options",
     "dcgan": "DCGAN model options",
     "sequence": "sequence model options",
+    "table": "table model options",
 }
 
 

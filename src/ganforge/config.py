@@ -30,6 +30,7 @@ Conditioning = Literal["none", "concat", "projection", "acgan", "prompt"]
 Tokenizer = Literal["char", "word"]
 OnNaN = Literal["stop", "rollback"]
 Precision = Literal["fp32", "bf16", "fp16"]
+TableHeads = Literal["independent", "sequential"]
 NoiseKind = Literal["gaussian", "uniform"]
 Update = Literal["alternating", "simultaneous"]
 
@@ -129,6 +130,12 @@ class ModelConfig:
     straight_through: bool = option(
         False, "hard one-hot forward, relaxed gradient (Gumbel)", group="sequence"
     )
+    table_heads: TableHeads = option(
+        "independent",
+        "table model output: independent heads (CTGAN) or sequential, each column's "
+        "logits reading the values drawn for the columns before it",
+        group="table",
+    )
 
     def __post_init__(self) -> None:
         _check_int("noise_dim", self.noise_dim)
@@ -148,6 +155,7 @@ class ModelConfig:
             )
         _check_int("pack", self.pack)
         _check_literal("conditional", self.conditional, Conditioning)
+        _check_literal("table_heads", self.table_heads, TableHeads)
         _check_int("num_classes", self.num_classes, minimum=0)
         _check_int("embed_dim", self.embed_dim)
         object.__setattr__(self, "g_hidden", _int_tuple("g_hidden", self.g_hidden))

@@ -152,3 +152,35 @@ def test_a_short_run_learns_a_rare_category_and_its_numbers(tmp_path: Path) -> N
     only_b = sample_rows(loaded, 300, seed=2, where={"g": "B"})
     assert (only_b[:, 0] == 1).all() and abs(np.median(only_b[:, 1]) - 6) < 1.0
     np.testing.assert_array_equal(sample_rows(loaded, 50, seed=3), sample_rows(loaded, 50, seed=3))
+
+
+def test_sequential_heads_let_a_later_block_read_the_value_drawn_before_it(table) -> None:
+    """With sequential heads, a block's logits read the blocks drawn before it: with all
+    logits zero but a feedback map copying g's drawn one-hot (x50) into the flag's, the
+    flag agrees with g's draw on 99% of rows, though g's own Gumbel noise alone decides
+    it; without the feedback the two are independent coins (CTGAN's independent heads)."""
+    import dataclasses
+
+    cfg = dataclasses.replace(_small(), table_heads="sequential")
+    g = build_models(cfg, table.shape, layout=table.output_layout)[0].eval()
+    sizes = [size for _, size in g.blocks]
+    # blocks: g's A/B (2), x's value (1) and modes (2), flag's yes/no (2, the last)
+    last = len(sizes) - 1
+    assert g.blocks[0] == ("softmax", 2) and g.blocks[last] == ("softmax", 2)
+    with torch.no_grad():
+        for p in [*g.heads.parameters(), *g.feedback.parameters()]:
+            p.zero_()  # every block's logits 0: each a fair coin from its own noise
+        g.feedback[last].weight[:, :2] = 50 * torch.eye(2)  # ... but the flag copies g
+    z = torch.randn(4000, cfg.noise_dim)
+    out = g(z)
+    first, flag = out[:, :2].argmax(1), out[:, g.row_dim - 2 : g.row_dim].argmax(1)
+    assert 0.45 < first.float().mean() < 0.55
+    assert (first == flag).float().mean() > 0.99
+    g.feedback[last].weight.data.zero_()
+    flag = g(z)[:, g.row_dim - 2 : g.row_dim].argmax(1)  # no feedback: independent coins
+    assert 0.4 < (first == flag).float().mean() < 0.6
+    assert sum(p.numel() for p in g.feedback.parameters()) == sum(
+        sizes[k] * sum(sizes[:k]) for k in range(1, len(sizes))
+    )
+    with pytest.raises(ConfigError, match="table_heads"):
+        dataclasses.replace(_small(), table_heads="joint")

@@ -8,6 +8,14 @@ mode-normalised values, Gumbel-softmax (temperature :data:`TAU`) for one-hot blo
 (modes, categories, booleans, missing flags). The output is ``(B, row_dim + cond_dim)``:
 the row, then ``c``, so the discriminator judges each row with its condition.
 
+Heads (``table_heads``): ``independent`` is CTGAN's single linear map, every block drawn
+with its own Gumbel noise, so two one-hot blocks are related only through the logits: a
+row drawn rare by the noise of one block keeps what the latent vector chose for the
+others (docs/BENCHMARKS.md, Tables). ``sequential`` computes the blocks in the row's
+order, each block's logits a linear map of the last hidden layer plus a linear map of the
+values already drawn for the blocks before it (``(B, sum of earlier sizes)``), so a later
+column sees what an earlier one became.
+
 Conditions: with ``y`` ``(B,)`` int64 (flat condition indices, e.g. from ``--where``) G
 uses them. Without, G draws them itself: a condition column uniformly, then one of its
 values with capped log-frequency probabilities while training (what training-by-sampling
@@ -76,8 +84,21 @@ class TableGenerator(nn.Module):
         for h in cfg.g_hidden:
             layers.append(Residual(width, h, cfg.g_batch_norm))
             width += h
-        layers.append(nn.Linear(width, self.row_dim))
-        self.net = nn.Sequential(*layers)
+        self.sequential = cfg.table_heads == "sequential"
+        if self.sequential:
+            self.net = nn.Sequential(*layers)
+            self.heads = nn.ModuleList([nn.Linear(width, size) for _, size in self.blocks])
+            earlier = [sum(size for _, size in self.blocks[:k]) for k in range(len(self.blocks))]
+            # block k's logits also read the values drawn for blocks 0..k-1
+            self.feedback = nn.ModuleList(
+                [
+                    nn.Linear(e, size, bias=False) if e else nn.Identity()
+                    for e, (_, size) in zip(earlier, self.blocks, strict=True)
+                ]
+            )
+        else:
+            layers.append(nn.Linear(width, self.row_dim))
+            self.net = nn.Sequential(*layers)
         if sizes:
             offsets = torch.cumsum(torch.tensor([0, *sizes[:-1]]), 0)
             # flat condition index -> the row position of the value it names
@@ -122,21 +143,19 @@ class TableGenerator(nn.Module):
                 raise ConfigError(f"condition indices must be in [0, {self.cond_dim - 1}]")
             cond = F.one_hot(y.long(), self.cond_dim).to(z.dtype)
             parts.append(cond)
-        raw = self.net(torch.cat(parts, dim=1))  # (B, row_dim)
-        return torch.cat([self._activate(raw, gen), cond], dim=1)
-
-    def _activate(self, raw: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
-        out, start = [], 0
-        for kind, size in self.blocks:
-            logits = raw[:, start : start + size]
-            if kind == "tanh":
-                out.append(torch.tanh(logits))
+        h = self.net(torch.cat(parts, dim=1))  # (B, row_dim), or the last hidden layer
+        out: list[torch.Tensor] = []
+        start = 0
+        for k, (kind, size) in enumerate(self.blocks):
+            if self.sequential:
+                logits = self.heads[k](h)
+                if out:
+                    logits = logits + self.feedback[k](torch.cat(out, dim=1))
             else:
-                u = torch.rand(logits.shape, generator=gen, device=logits.device)
-                gumbel = -torch.log(-torch.log(u + EPS) + EPS)
-                out.append(F.softmax((logits + gumbel) / TAU, dim=1))
+                logits = h[:, start : start + size]
+            out.append(_activate(kind, logits, gen))
             start += size
-        return torch.cat(out, dim=1)
+        return torch.cat([*out, cond], dim=1)
 
     def generator_terms(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """CTGAN's condition loss on generated rows ``(B, row_dim + cond_dim)``: mean of
@@ -146,6 +165,16 @@ class TableGenerator(nn.Module):
         y = fake[:, self.row_dim :].argmax(dim=1)
         p = fake.gather(1, self.cond_rows[y].unsqueeze(1)).squeeze(1)
         return {"cond": -torch.log(p + 1e-6).mean()}
+
+
+def _activate(kind: str, logits: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
+    """A block's values: ``tanh`` of its logits, or a Gumbel-softmax draw (temperature
+    :data:`TAU`, noise from ``gen``)."""
+    if kind == "tanh":
+        return torch.tanh(logits)
+    u = torch.rand(logits.shape, generator=gen, device=logits.device)
+    gumbel = -torch.log(-torch.log(u + EPS) + EPS)
+    return F.softmax((logits + gumbel) / TAU, dim=1)
 
 
 def build_table(
