@@ -24,7 +24,7 @@ from ganforge.errors import ConfigError, OptionTypeError
 Activation = Literal["relu", "leaky_relu", "tanh", "elu", "gelu", "silu", "maxout"]
 OutputActivation = Literal["linear", "tanh", "sigmoid"]
 Optimizer = Literal["adam", "rmsprop"]
-Schedule = Literal["constant", "linear", "cosine"]
+Schedule = Literal["constant", "linear", "cosine", "linear-phases", "cosine-phases"]
 Device = Literal["auto", "cpu", "cuda"]
 Conditioning = Literal["none", "concat", "projection", "acgan", "prompt"]
 Tokenizer = Literal["char", "word"]
@@ -218,7 +218,9 @@ class TrainConfig:
     lr_d: float | None = option(None, "discriminator learning rate")
     betas: tuple[float, float] | None = option(None, "Adam's β1,β2, e.g. 0.5,0.999")
     lr_schedule: Schedule | None = option(
-        None, "constant, linear or cosine decay (default: the dataset's, else constant)"
+        None,
+        "constant, linear or cosine decay over the run; linear-phases or cosine-phases restart "
+        "the decay at mle_steps (default: the dataset's, else constant)",
     )
     steps: int | None = option(None, "generator steps (default: the dataset's, else 3000)")
     epochs: int | None = option(

@@ -94,12 +94,15 @@ class _Crash(Exception):
         ("seq-conv", {}),
         ("seq-gru", {"mle_steps": 0, "mle_weight": 0.0}),
         ("seq-gru", {"mle_steps": 3, "mle_weight": 0.5}),
+        # the rates restart at step 6, after the resume at 4
+        ("seq-gru", {"mle_steps": 6, "mle_weight": 0.5, "lr_schedule": "linear-phases"}),
     ],
 )
 def test_sequence_resume_is_bitwise_identical(tmp_path, no_eval, preset, mle, monkeypatch):
     """An 8-step run stopped after its step-4 checkpoint and resumed ends with the same
     weights as one that ran through (the GRU's Gumbel draws and annealed temperature
-    included; with a maximum-likelihood warm start of 3 steps and a likelihood term)."""
+    included; with a maximum-likelihood warm start of 3 steps and a likelihood term; and
+    with a per-phase schedule whose phase change falls after the resume)."""
     full = Trainer(_cfg(tmp_path, preset=preset, out=str(tmp_path / "full"), **mle))
     full.fit()
     part = Trainer(_cfg(tmp_path, preset=preset, out=str(tmp_path / "part"), **mle))

@@ -219,11 +219,11 @@ class Trainer:
     def set_learning_rates(self) -> None:
         """The schedule's rates for the current step, times the divergence guard's scale
         (a constant schedule touches the optimizers only when that scale is not 1)."""
-        networks.set_progress(self.G, self.step, self.cfg.steps)  # e.g. a Gumbel temperature
-        if self.cfg.lr_schedule == "constant" and self.lr_scale == 1.0:
+        cfg, pairs = self.cfg, ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d))
+        networks.set_progress(self.G, self.step, cfg.steps)  # e.g. a Gumbel temperature
+        if cfg.lr_schedule == "constant" and self.lr_scale == 1.0:
             return
-        factor = upd.lr_factor(self.cfg.lr_schedule, self.step, self.cfg.steps)
-        pairs = ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d))
+        factor = upd.lr_factor(cfg.lr_schedule, self.step, cfg.steps, cfg.mle_steps)
         upd.set_learning_rates(pairs, factor, self.lr_scale)
 
     # -- the loop -------------------------------------------------------------------------

@@ -159,13 +159,22 @@ def make_optimizer(
     return torch.optim.RMSprop(params, lr=lr, foreach=True)
 
 
-def lr_factor(schedule: str, step: int, steps: int) -> float:
+def lr_factor(schedule: str, step: int, steps: int, mle_steps: int = 0) -> float:
     """Learning-rate multiplier at ``step`` of ``steps``: 1 (constant), ``1 - t``
-    (linear) or ``(1 + cos πt) / 2`` (cosine), with ``t = step / steps``."""
+    (linear) or ``(1 + cos πt) / 2`` (cosine), with ``t = step / steps``. The ``-phases``
+    schedules (``linear-phases``, ``cosine-phases``) decay twice, with
+    ``t = step / mle_steps`` over the likelihood steps and
+    ``t = (step - mle_steps) / (steps - mle_steps)`` over the adversarial ones, so the
+    adversarial phase starts again from the base rates; with no likelihood phase
+    (``mle_steps`` 0, or ≥ ``steps``) they equal their one-phase schedule."""
     if schedule == "constant":
         return 1.0
-    frac = step / steps
-    if schedule == "linear":
+    if schedule.endswith("-phases") and 0 < mle_steps < steps:
+        start, length = (0, mle_steps) if step < mle_steps else (mle_steps, steps - mle_steps)
+        frac = (step - start) / length
+    else:
+        frac = step / steps
+    if schedule.startswith("linear"):
         return 1.0 - frac
     return 0.5 * (1.0 + math.cos(math.pi * frac))
 
