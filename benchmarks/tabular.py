@@ -260,8 +260,10 @@ def run_ctgan(train: Path, n: int, seed: int, cpu_budget: float, out: Path) -> d
 
     _, one = fit(1)
     _, three = fit(3)
-    per_epoch = max((three - one) / 2, 1e-3)  # fit() also fits CTGAN's transformer once
-    epochs = max(1, round((cpu_budget - (one - per_epoch)) / per_epoch))
+    # fit() also fits CTGAN's transformer once; a noisy difference of two short timings
+    # could make an epoch look free, so an epoch costs at least a sixth of the 3-epoch fit
+    per_epoch = max((three - one) / 2, three / 6)
+    epochs = max(1, round((cpu_budget - max(one - per_epoch, 0.0)) / per_epoch))
     tick = time.perf_counter()
     model, cpu = fit(epochs)
     wall = time.perf_counter() - tick
