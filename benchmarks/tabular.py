@@ -229,7 +229,7 @@ def split_files(data: Path, where: Path) -> tuple[Path, Path]:
 
 def run_ctgan(train: Path, n: int, seed: int, cpu_budget: float, out: Path) -> dict:
     """The ``ctgan`` package (benchmark only) on the same training rows, for about
-    ``cpu_budget`` CPU seconds (epochs from timed 1- and 3-epoch fits). CTGAN takes no missing
+    ``cpu_budget`` CPU seconds (epochs from timed 1- and 11-epoch fits). CTGAN takes no missing
     numbers and no dates: missing numbers get the column median, dates become day numbers
     and are written back as dates."""
     import pandas as pd
@@ -258,11 +258,12 @@ def run_ctgan(train: Path, n: int, seed: int, cpu_budget: float, out: Path) -> d
         model.fit(df, discrete_columns=discrete)
         return model, resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu
 
+    # fit() also fits CTGAN's transformer once: an epoch's cost is the difference of a
+    # 1- and an 11-epoch fit (a 3-epoch fit's difference was noise-sized on small tables,
+    # and once gave a near-zero epoch cost and an unbounded budget)
     _, one = fit(1)
-    _, three = fit(3)
-    # fit() also fits CTGAN's transformer once; a noisy difference of two short timings
-    # could make an epoch look free, so an epoch costs at least a sixth of the 3-epoch fit
-    per_epoch = max((three - one) / 2, three / 6)
+    _, eleven = fit(11)
+    per_epoch = max((eleven - one) / 10, 1e-3)
     epochs = max(1, round((cpu_budget - max(one - per_epoch, 0.0)) / per_epoch))
     tick = time.perf_counter()
     model, cpu = fit(epochs)
