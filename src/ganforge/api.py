@@ -108,7 +108,7 @@ def load_generator(
     path = Path(path)
     file = resolve_checkpoint_path(path, which) if path.is_dir() else path
     state = load_checkpoint(file)
-    cfg = TrainConfig.from_dict(state.config)
+    cfg = TrainConfig.from_saved(state.config)
     decoder = decoder_from_codec(state.meta["codec"])
     g, _ = build_models(cfg.model, decoder.shape, decoder.output_layout)
     use_ema = ema and state.has("G_ema")

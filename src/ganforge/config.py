@@ -378,6 +378,15 @@ class TrainConfig:
             )
         return cls(**_known("config", cls, data))
 
+    @classmethod
+    def from_saved(cls, data: dict[str, Any]) -> TrainConfig:
+        """A config saved with a run or checkpoint: its model options are the whole model,
+        and options added to ganforge since it was saved take their defaults."""
+        model = data.get("model") if isinstance(data, dict) else None
+        if isinstance(model, dict):
+            data = {**data, "model": ModelConfig(**_known("model", ModelConfig, model))}
+        return cls.from_dict(data)
+
 
 def _known(where: str, cls: type, data: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}

@@ -274,3 +274,28 @@ def test_foreign_and_newer_safetensors_files(tmp_path: Path) -> None:
     save_file({"w": torch.zeros(2)}, str(tmp_path / "bad.safetensors"), metadata={"ganforge": "{"})
     with pytest.raises(ValueError, match="corrupt"):
         load_checkpoint(tmp_path / "bad.safetensors")
+
+
+def test_a_checkpoint_from_before_a_new_model_option_loads_and_resumes(tmp_path: Path) -> None:
+    """A checkpoint saved before a model option existed (here: ``table_heads`` removed from
+    its saved config) still samples and resumes: the option takes its default."""
+    from safetensors import safe_open
+
+    from ganforge.training.checkpoint import META_KEY
+
+    run = tmp_path / "run"
+    Trainer(tiny_config(out=str(run))).fit()
+    path = resolve_checkpoint_path(run)
+    with safe_open(str(path), framework="pt", device="cpu") as fh:
+        meta = json.loads(fh.metadata()[META_KEY])
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+    del meta["config"]["model"]["table_heads"]
+    meta.pop("format", None), meta.pop("format_version", None)
+    save_checkpoint(path, tensors, meta)
+    loaded = load_generator(run)
+    assert loaded.config.model.table_heads == "independent"
+    assert loaded.sample(5, seed=0).shape == (5, 2)
+    resumed = Trainer.resume(run, steps=6)
+    assert isinstance(resumed.cfg.model, ModelConfig)
+    resumed.fit()
+    assert resumed.step == 6

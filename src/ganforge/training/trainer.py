@@ -107,7 +107,7 @@ class Trainer:
     def resume(cls, run_dir: str | Path, steps: int | None = None, **kwargs: Any) -> Trainer:
         """Continue ``run_dir`` from its latest checkpoint (optionally to ``steps`` in all)."""
         saved = ckpt.load_checkpoint(run_dir)
-        cfg = TrainConfig.from_dict(saved.config)
+        cfg = TrainConfig.from_saved(saved.config)
         if steps is not None:
             cfg = dataclasses.replace(cfg, steps=steps)
         trainer = cls(cfg, _resume=saved, **kwargs)
