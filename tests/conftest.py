@@ -53,3 +53,14 @@ def no_plots(monkeypatch: pytest.MonkeyPatch) -> None:
     from ganforge.training.trainer import Trainer
 
     monkeypatch.setattr(Trainer, "_plots", lambda self: None)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    """Write ``rows`` under ``header`` to ``path`` with the csv module; returns ``path``."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import write_csv
 from ganforge.data import build_dataset, dataset_info, decoder_from_codec
 from ganforge.data.table import (
     TableData,
@@ -24,13 +25,7 @@ from ganforge.data.table import (
 from ganforge.data.table.transforms import CategoryTransform, NumberTransform
 from ganforge.errors import DataError
 
-
-def _write_rows(path: Path, header: list[str], rows: list[list]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+_write_rows = write_csv
 
 
 def _mixed(path: Path, n: int = 300, seed: int = 0) -> Path:

@@ -4,13 +4,13 @@ their source, switchable in the column spec."""
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import write_csv
 from ganforge.data.table import TableCodec, TableData, infer_spec, load_spec, read_csv_table
 from ganforge.data.table.dependencies import determines, find_dependencies
 from ganforge.errors import CheckpointError, DataError
@@ -19,12 +19,7 @@ CITIES = {"Lyon": "FR", "Paris": "FR", "Porto": "PT", "Lisbon": "PT", "Leeds": "
 CONTINENT = {"FR": "EU", "PT": "EU", "UK": "EU"}
 
 
-def _write(path: Path, header: list[str], rows: list[list]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+_write = write_csv
 
 
 def _cities(path: Path, n: int = 400, seed: int = 0) -> Path:
