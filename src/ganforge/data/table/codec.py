@@ -271,9 +271,9 @@ class TableCodec:
                 for j, m in (data.get("derived") or {}).items()
             }
             check_derived([t.spec for t in transforms])
+            names = [t.spec.name for t in transforms]
             for j, m in derived.items():
                 source = transforms[j].spec.derived_from
-                names = [t.spec.name for t in transforms]
                 if source not in names or len(m) != len(transforms[names.index(source)].values) + 1:
                     raise CheckpointError(f"column {names[j]!r}: damaged derived mapping")
         except CheckpointError:
