@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ganforge.data import dataset_info, decoder_from_codec
-from ganforge.data.base import discrete_levels
+from ganforge.data.base import discrete_levels, level_cells, snap_to_levels
 from ganforge.data.tabular import TableDataset, read_numeric_csv
 from ganforge.errors import CheckpointError
 
@@ -221,10 +221,51 @@ def test_a_short_table_keeps_its_columns_continuous(tmp_path: Path) -> None:
 
 
 def test_discrete_levels_rule() -> None:
-    values = np.stack([np.arange(100) % 10, np.arange(100) % 11, np.full(100, 3.0)], 1)
-    levels = discrete_levels(values.astype(float))
-    assert sorted(levels) == [0, 2]  # 10 values in 100 rows: discrete; 11: continuous
-    assert discrete_levels(values[:49, :1].astype(float)) is None  # 10 values in 49 rows
+    # 100 rows: 10 values (discrete); 20 values 5 times each (repeated: all rows on values
+    # seen >= 5 times); 10 values 5 times and 50 unique ones (half the rows repeated:
+    # the least share that counts); 9 values 5 times and 55 unique (45%: continuous);
+    # a constant
+    repeated = np.concatenate([np.repeat(np.arange(10.0), 5), np.arange(100.0, 150.0)])
+    too_few = np.concatenate([np.repeat(np.arange(9.0), 5), np.arange(100.0, 155.0)])
+    values = np.stack(
+        [np.arange(100) % 10, np.arange(100) % 20, repeated, too_few, np.full(100, 3.0)], 1
+    ).astype(float)
+    levels = discrete_levels(values)
+    assert sorted(levels) == [0, 1, 2, 4]
+    np.testing.assert_array_equal(levels[2], np.unique(repeated))  # every value, not only repeats
+    assert discrete_levels(values[:40, :1]) is None  # 10 values in 40 rows, each 4 times
+
+
+def test_level_cells_are_the_intervals_snapping_maps_onto_each_level() -> None:
+    levels = np.array([-2.0, 0.5, 7.0])
+    low, high = level_cells(levels)
+    np.testing.assert_allclose(low, [-3.25, -0.75, 3.75])
+    np.testing.assert_allclose(high, [-0.75, 3.75, 10.25])
+    inside = np.stack([np.linspace(lo, hi, 7)[1:-1] for lo, hi in zip(low, high)])  # (3, 5)
+    snapped = snap_to_levels(inside.reshape(-1, 1), {0: levels}).reshape(3, 5)
+    np.testing.assert_array_equal(snapped, np.repeat(levels[:, None], 5, 1))
+    np.testing.assert_array_equal(level_cells(np.array([4.0])), ([4.0], [4.0]))
+
+
+def test_training_rows_of_a_level_column_are_spread_over_their_cells(tmp_path: Path) -> None:
+    # the flag (0/1) and the code (-2, 0.5, 7) are drawn within their cells; x is exact
+    ds = TableDataset(_coded_table(tmp_path))
+    x, _ = ds.sample_batch(20000, torch.Generator().manual_seed(0))
+    native = x.double().numpy() * ds.std + ds.mean
+    assert np.isin(np.round(native[:, 0], 4), np.round(ds.values[:, 0], 4)).all()
+    code = native[:, 2]
+    assert code.min() >= -3.25 - 1e-4 and code.max() <= 10.25 + 1e-4
+    assert len(np.unique(np.round(code, 3))) > 1000  # spread, not three points
+    decoded = ds.decode(x)
+    for j in (1, 2):  # decoding gives back each value at its rate in the file
+        values, counts = np.unique(ds.values[:, j], return_counts=True)
+        got = np.array([(decoded[:, j] == v).mean() for v in values])
+        np.testing.assert_allclose(got, counts / counts.sum(), atol=0.015)
+    first, _ = ds.batch_at(torch.arange(8))
+    again, _ = ds.batch_at(torch.arange(8))
+    torch.testing.assert_close(first, again, rtol=0, atol=0)  # a pass is reproducible
+    np.testing.assert_array_equal(ds.decode(first)[:, 1:], ds.values[:8, 1:])
+    np.testing.assert_allclose(ds.decode(first)[:, 0], ds.values[:8, 0], rtol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -238,22 +238,46 @@ class Decoder(Dataset):
 #: A column is decoded as discrete when it takes at most this many distinct values ...
 MAX_LEVELS = 10
 #: ... and the table has at least this many rows per distinct value (a short table's
-#: continuous column may repeat a few values by chance).
+#: continuous column may repeat a few values by chance) ...
 ROWS_PER_LEVEL = 5
+#: ... or when the values repeated at least ROWS_PER_LEVEL times hold at least this share
+#: of its rows: a rounded or quantised measurement (ages in whole years, a ratio of small
+#: integers), whose few unrepeated values are the same grid's rarer points.
+ATOM_SHARE = 0.5
 
 
 def discrete_levels(values: np.ndarray) -> dict[int, np.ndarray] | None:
     """The columns of ``values`` ``(N, D)`` that take few values (at most
     :data:`MAX_LEVELS`, with at least :data:`ROWS_PER_LEVEL` rows per value; a constant
-    column counts): column index -> its sorted distinct values. ``None`` when there are
-    none. A generator's output is continuous; such a column (a flag, a code, a count)
-    decodes to the nearest of its values, so its samples take the values the data takes."""
+    column counts) or sit mostly on repeated values (:data:`ATOM_SHARE`): column index ->
+    its sorted distinct values. ``None`` when there are none. A generator's output is
+    continuous; such a column (a flag, a code, a count, a rounded measurement) decodes to
+    the nearest of its values, so its samples take the values the data takes, and trains
+    on its values spread uniformly over their cells (:func:`level_cells`)."""
     out = {}
     for j in range(values.shape[1]):
-        distinct = np.unique(values[:, j])
-        if len(distinct) <= MAX_LEVELS and len(distinct) * ROWS_PER_LEVEL <= len(values):
+        distinct, counts = np.unique(values[:, j], return_counts=True)
+        few = len(distinct) <= MAX_LEVELS and len(distinct) * ROWS_PER_LEVEL <= len(values)
+        repeated = counts[counts >= ROWS_PER_LEVEL].sum() >= ATOM_SHARE * len(values)
+        if few or repeated:
             out[j] = distinct
     return out or None
+
+
+def level_cells(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The interval ``[low, high]`` of each of the sorted ``levels`` ``(K,)`` that
+    :func:`snap_to_levels` maps onto it: from the midpoint with the level below to the
+    midpoint with the level above; the outermost levels get a cell as wide on their outer
+    side as on their inner one (a single level: a point). Training on each value drawn
+    uniformly from its cell (dequantisation) gives the generator a density whose mass per
+    cell is the level's frequency, and decoding snaps that mass back onto the level."""
+    levels = np.asarray(levels, dtype=np.float64)
+    if len(levels) == 1:
+        return levels.copy(), levels.copy()
+    mids = (levels[1:] + levels[:-1]) / 2
+    low = np.concatenate([[2 * levels[0] - mids[0]], mids])
+    high = np.concatenate([mids, [2 * levels[-1] - mids[-1]]])
+    return low, high
 
 
 def snap_to_levels(x: np.ndarray, levels: dict[int, np.ndarray]) -> np.ndarray:

@@ -4,21 +4,24 @@ Columns are standardised for training (per-column mean and std of the file), or,
 generator with a bounded output, mapped from the file's per-column range onto the
 output's range (:mod:`ganforge.data.scaling`); samples are written back in original
 units. A CSV may have one header row; every other cell must be a finite number. A column
-that takes only a few values (a flag, a code; see :func:`~ganforge.data.base.discrete_levels`)
-decodes to the nearest value it takes in the file.
+that takes only a few values (a flag, a code) or sits mostly on repeated values (a rounded
+measurement; see :func:`~ganforge.data.base.discrete_levels`) decodes to the nearest value
+it takes in the file, and its training rows are dequantised: each value is drawn uniformly
+from the interval that decoding maps onto it (:func:`~ganforge.data.base.level_cells`).
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ganforge.data.base import Dataset, discrete_levels
+from ganforge.data.base import Dataset, discrete_levels, level_cells
 from ganforge.errors import DataError
 
 #: Training defaults of a table (``ganforge train --dataset FILE.csv`` with no other
@@ -206,6 +209,28 @@ class TableDataset(Dataset):
         super().__init__(values.mean(axis=0), std)
         self.levels = discrete_levels(values)
         self._encoded = self.encode(values)
+        self._low, self._width = self._cells(values)
+
+    def _cells(self, values: np.ndarray) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Model-space ``(low, high - low)`` ``(N, D)`` of each row's cell: its value's
+        :func:`level_cells` interval in a column with levels, the value itself (width 0)
+        elsewhere. ``(None, None)`` when no column has levels."""
+        if not self.levels:
+            return None, None
+        low, high = values.copy(), values.copy()
+        for j, levels in self.levels.items():
+            cell_low, cell_high = level_cells(levels)
+            k = np.searchsorted(levels, values[:, j])
+            low[:, j], high[:, j] = cell_low[k], cell_high[k]
+        low_z = self.encode(low)
+        return low_z, self.encode(high) - low_z
+
+    def _rows(self, idx: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Rows ``idx`` in model space, columns with levels drawn within their cells."""
+        if self._width is None:
+            return self._encoded[idx]
+        width = self._width[idx]
+        return self._low[idx] + width * torch.rand(width.shape, generator=generator)
 
     @property
     def size(self) -> int:
@@ -213,11 +238,15 @@ class TableDataset(Dataset):
 
     def sample_batch(self, batch_size: int, generator: torch.Generator) -> tuple:
         idx = torch.randint(len(self._encoded), (batch_size,), generator=generator)
-        return self._encoded[idx], None
+        return self._rows(idx, generator), None
 
     def batch_at(self, idx: torch.Tensor) -> tuple:
-        """The rows at indices ``idx`` ``(B,)``, in model space."""
-        return self._encoded[torch.as_tensor(idx)], None
+        """The rows at indices ``idx`` ``(B,)``, in model space; the draws within cells
+        are seeded from the indices, so a pass is reproducible."""
+        idx = torch.as_tensor(idx)
+        seed = hashlib.blake2b(idx.numpy().tobytes(), digest_size=8).digest()
+        gen = torch.Generator().manual_seed(int.from_bytes(seed, "little") % (2**63))
+        return self._rows(idx, gen), None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         idx = np.random.default_rng(seed).integers(len(self.values), size=n)
