@@ -163,6 +163,7 @@ def test_sequential_heads_let_a_later_block_read_the_value_drawn_before_it(table
 
     cfg = dataclasses.replace(_small(), table_heads="sequential")
     g = build_models(cfg, table.shape, layout=table.output_layout)[0].eval()
+    g.cond_block = {}  # no block held to its condition: every block from its own draw
     sizes = [size for _, size in g.blocks]
     # blocks: g's A/B (2), x's value (1) and modes (2), flag's yes/no (2, the last)
     last = len(sizes) - 1
@@ -184,3 +185,18 @@ def test_sequential_heads_let_a_later_block_read_the_value_drawn_before_it(table
     )
     with pytest.raises(ConfigError, match="table_heads"):
         dataclasses.replace(_small(), table_heads="joint")
+
+
+def test_samples_are_drawn_through_the_chosen_column_and_hold_its_value(table) -> None:
+    """In eval mode every row is conditioned on g (the column that moves x) with the
+    data's frequencies, and g's block holds the condition, whatever G's own draw."""
+    assert table.output_layout["condition"]["sample_columns"] == [1.0, 0.0]
+    g = build_models(_small(), table.shape, layout=table.output_layout)[0].eval()
+    out = g(torch.randn(4000, 8))
+    cond = out[:, g.row_dim :]
+    assert (cond[:, :2].sum(1) == 1).all()  # every row conditioned on g
+    torch.testing.assert_close(out[:, :2], cond[:, :2])  # ... and holding that value
+    assert 0.1 < cond[:, 1].mean() < 0.2  # B at the data's 15%
+    g.train()  # training keeps CTGAN's uniform choice of the column
+    cond = g(torch.randn(4000, 8))[:, g.row_dim :]
+    assert 0.4 < cond[:, 2:].sum(1).mean() < 0.6

@@ -17,10 +17,13 @@ values already drawn for the blocks before it (``(B, sum of earlier sizes)``), s
 column sees what an earlier one became.
 
 Conditions: with ``y`` ``(B,)`` int64 (flat condition indices, e.g. from ``--where``) G
-uses them. Without, G draws them itself: a condition column uniformly, then one of its
-values with capped log-frequency probabilities while training (what training-by-sampling
-draws for the real rows) and with the data's frequencies when sampling (``G.eval()``), so
-unconditional samples follow the data. In eval mode the draws (conditions and the Gumbel
+uses them. Without, G draws them itself: a condition column (uniformly while training;
+when sampling, ``G.eval()``, the column the layout's ``sample_columns`` names, the one that
+tells most about the rest of a row: :mod:`ganforge.data.table.conditions`), then one of
+its values with capped log-frequency probabilities while training (what
+training-by-sampling draws for the real rows) and with the data's frequencies when
+sampling, so unconditional samples follow the data. In eval mode a conditioned column's
+block holds its condition's one-hot, not its own Gumbel draw. In eval mode the draws (conditions and the Gumbel
 noise) come from a generator seeded from ``z``'s bytes: samples are a function of the noise,
 reproducible from the sampling seed. While training they use torch's global stream, which
 checkpoints store.
@@ -111,6 +114,12 @@ class TableGenerator(nn.Module):
             self.register_buffer("cond_rows", torch.tensor(rows), persistent=False)
             self.register_buffer("train_probs", _padded(cond["train_probs"]), persistent=False)
             self.register_buffer("sample_probs", _padded(cond["sample_probs"]), persistent=False)
+            columns = cond.get("sample_columns") or [1.0] * len(sizes)  # absent: uniform
+            self.register_buffer(
+                "sample_columns", torch.tensor(columns, dtype=torch.float64), persistent=False
+            )
+        # row offset of a condition column's block -> that column's index
+        self.cond_block = {int(o): k for k, o in enumerate(cond["row_offsets"])}
 
     # -- conditions --------------------------------------------------------------------------
     def _stream(self, z: torch.Tensor) -> torch.Generator | None:
@@ -123,10 +132,16 @@ class TableGenerator(nn.Module):
         )
 
     def draw_conditions(self, n: int, gen: torch.Generator | None, device) -> torch.Tensor:
-        """``(n,)`` flat condition indices: a column uniformly, then a value (capped
-        log-frequency while training, the data's frequencies in eval mode)."""
+        """``(n,)`` flat condition indices: a column (uniformly while training; in eval
+        mode with the layout's ``sample_columns`` probabilities, see
+        :mod:`ganforge.data.table.conditions`), then a value (capped log-frequency while
+        training, the data's frequencies in eval mode)."""
         probs = (self.train_probs if self.training else self.sample_probs).to(device)
-        col = torch.randint(len(probs), (n,), generator=gen, device=device)
+        if self.training:
+            col = torch.randint(len(probs), (n,), generator=gen, device=device)
+        else:
+            weights = self.sample_columns.to(device)
+            col = torch.multinomial(weights, n, replacement=True, generator=gen)
         pos = torch.multinomial(probs[col], 1, generator=gen).squeeze(1)
         return self.cond_offsets.to(device)[col] + pos
 
@@ -153,9 +168,21 @@ class TableGenerator(nn.Module):
                     logits = logits + self.feedback[k](torch.cat(out, dim=1))
             else:
                 logits = h[:, start : start + size]
-            out.append(_activate(kind, logits, gen))
+            value = _activate(kind, logits, gen)
+            if not self.training and start in self.cond_block:
+                value = self._hold(value, y, self.cond_block[start])
+            out.append(value)
             start += size
         return torch.cat([*out, cond], dim=1)
+
+    def _hold(self, value: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
+        """Condition column ``k``'s block ``(B, size)`` with every row conditioned on that
+        column set to its condition's one-hot: a sample drawn through a condition holds
+        it (the Gumbel draw of the block could otherwise disagree)."""
+        offset = int(self.cond_offsets[k])
+        held = (y >= offset) & (y < offset + value.shape[1])
+        onehot = F.one_hot((y - offset).clamp(0, value.shape[1] - 1), value.shape[1])
+        return torch.where(held.unsqueeze(1), onehot.to(value.dtype), value)
 
     def generator_terms(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """CTGAN's condition loss on generated rows ``(B, row_dim + cond_dim)``: mean of

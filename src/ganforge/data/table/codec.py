@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ganforge.data.table.conditions import condition_scores, sampling_columns
 from ganforge.data.table.dependencies import apply_mapping, check_derived, fit_mapping
 from ganforge.data.table.reader import ColumnSpec, RawTable, format_datetime
 from ganforge.data.table.transforms import (
@@ -74,10 +75,15 @@ class TableCodec:
     """Transforms of a table's columns, in file order."""
 
     def __init__(
-        self, transforms: list[Transform], derived: dict[int, np.ndarray] | None = None
+        self,
+        transforms: list[Transform],
+        derived: dict[int, np.ndarray] | None = None,
+        sample_columns: list[float] | None = None,
     ) -> None:
         """``derived``: for each derived column, its mapping from the source column's keys
-        (:func:`~ganforge.data.table.dependencies.fit_mapping`)."""
+        (:func:`~ganforge.data.table.dependencies.fit_mapping`); ``sample_columns``: the
+        probability of each condition column when sampling
+        (:mod:`ganforge.data.table.conditions`; ``None``: uniform, as CTGAN)."""
         self.transforms = transforms
         self.columns = [t.spec.name for t in transforms]
         self.derived = dict(derived or {})
@@ -94,6 +100,13 @@ class TableCodec:
         self.cond_sizes = sizes
         self.cond_offsets = list(np.cumsum([0, *sizes[:-1]]).astype(int)) if sizes else []
         self.cond_dim = int(sum(sizes))
+        if sample_columns is not None and (
+            len(sample_columns) != len(sizes)
+            or not all(math.isfinite(p) and p >= 0 for p in sample_columns)
+            or not sum(sample_columns) > 0
+        ):
+            raise CheckpointError("damaged table codec: invalid sampling column probabilities")
+        self.sample_columns = None if sample_columns is None else [float(p) for p in sample_columns]
 
     @property
     def modelled(self) -> list[int]:
@@ -129,7 +142,10 @@ class TableCodec:
                 derived[j] = fit_mapping(
                     src.native(table.cells[a]), len(src.values), tgt.native(table.cells[j])
                 )
-        return cls(transforms, derived)
+        codec = cls(transforms, derived)
+        scores = condition_scores(codec, codec.native(table))
+        codec.sample_columns = sampling_columns(scores) if scores else None
+        return codec
 
     # -- native values ---------------------------------------------------------------------
     def native(self, table: RawTable) -> np.ndarray:
@@ -245,6 +261,8 @@ class TableCodec:
                 "sizes": [int(s) for s in self.cond_sizes],
                 "train_probs": [p.tolist() for p in self.condition_probs(True)],
                 "sample_probs": [p.tolist() for p in self.condition_probs(False)],
+                "sample_columns": self.sample_columns
+                or [1.0 / len(self.cond_sizes)] * len(self.cond_sizes),
             },
         }
 
@@ -256,6 +274,7 @@ class TableCodec:
             "version": CODEC_VERSION,
             "columns": [{"spec": asdict(t.spec), "state": t.state()} for t in self.transforms],
             "derived": {str(j): m.tolist() for j, m in self.derived.items()},
+            "sample_columns": self.sample_columns,
         }
 
     @classmethod
@@ -282,4 +301,7 @@ class TableCodec:
             raise CheckpointError(f"damaged table codec in the checkpoint: {exc}") from None
         if not transforms:
             raise CheckpointError("damaged table codec in the checkpoint: no columns")
-        return cls(transforms, derived)
+        try:
+            return cls(transforms, derived, data.get("sample_columns"))
+        except TypeError as exc:
+            raise CheckpointError(f"damaged table codec in the checkpoint: {exc}") from None

@@ -1,0 +1,92 @@
+"""Which condition column a table model samples through: the uncertainty-coefficient
+scores against hand-computed values, the choice on a table whose dependency is known,
+and the codec's JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ganforge.data.table import TableData
+from ganforge.data.table.codec import TableCodec
+from ganforge.data.table.conditions import (
+    condition_scores,
+    entropy,
+    mutual_information,
+    sampling_columns,
+    value_codes,
+)
+from ganforge.errors import CheckpointError
+from tests.conftest import write_csv
+
+
+def test_mutual_information_against_hand_computed_values() -> None:
+    same = np.array([0, 0, 1, 1])
+    # plug-in I = ln 2 for two copies of a fair coin; Miller-Madow bias (2-1)(2-1)/(2*4)
+    assert mutual_information(same, same) == pytest.approx(math.log(2) - 1 / 8)
+    assert mutual_information(np.array([0, 1, 0, 1]), same) == 0.0  # independent: 0 - bias
+    assert entropy(same) == pytest.approx(math.log(2))
+    # a 3x2 table: p = [[.25, 0], [.25, .25], [0, .25]]
+    a, b = np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1])
+    plug_in = 0.25 * math.log(2) * 2 + 0.25 * math.log(1) * 2
+    assert mutual_information(a, b) == pytest.approx(max(plug_in - 2 * 1 / 8, 0))
+
+
+def test_value_codes_cut_numbers_at_deciles_and_keep_missing_apart() -> None:
+    x = np.concatenate([np.arange(100.0), [np.nan] * 5])
+    codes = value_codes(x, categorical=False)
+    values, counts = np.unique(codes[:100], return_counts=True)
+    assert len(values) == 10 and (counts == 10).all()
+    assert len(np.unique(codes[100:])) == 1 and codes[100] not in codes[:100]
+    cats = value_codes(np.array([2.0, 0.0, np.nan, 2.0]), categorical=True)
+    assert cats[0] == cats[3] and len(set(cats.tolist())) == 3
+
+
+def _dependent(tmp_path: Path, n: int = 1200) -> Path:
+    """``noise`` (5 values, independent), ``g`` (A 85% / B 15%) moving ``x``, ``flag``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(n):
+        b = rng.random() < 0.15
+        x = rng.normal(6, 0.5) if b else rng.normal(0, 1)
+        rows.append([f"c{rng.integers(5)}", "B" if b else "A", f"{x:.3f}", rng.random() < 0.5])
+    return write_csv(tmp_path / "t.csv", ["noise", "g", "x", "flag"], rows)
+
+
+def test_samples_go_through_the_column_that_moves_the_others(tmp_path: Path) -> None:
+    data = TableData(_dependent(tmp_path))
+    codec = data.table
+    names = [codec.columns[j] for j in codec.cond_columns]
+    assert names == ["noise", "g", "flag"]
+    scores = condition_scores(codec, data.train_native)
+    by_name = dict(zip(names, scores, strict=True))
+    # g tells x's decile almost as well as it can: I(g; x) <= H(g), so U(x | g) is at
+    # most H(g) / ln 10 = 0.18 for a 15% category
+    assert by_name["g"] > 0.1
+    assert by_name["noise"] < 0.01 and by_name["flag"] < 0.01  # chance, less its bias
+    assert codec.sample_columns == [0.0, 1.0, 0.0]
+    assert data.output_layout["condition"]["sample_columns"] == [0.0, 1.0, 0.0]
+
+
+def test_sampling_columns_rule() -> None:
+    assert sampling_columns([0.1, 0.4, 0.4]) == [0.0, 1.0, 0.0]  # the first of equals
+    assert sampling_columns([0.0, 0.0]) == [0.5, 0.5]  # nothing explained: uniform
+    assert sampling_columns([]) == []
+
+
+def test_the_codec_keeps_its_sampling_columns_in_json(tmp_path: Path) -> None:
+    codec = TableData(_dependent(tmp_path)).table
+    back = TableCodec.from_json(json.loads(json.dumps(codec.to_json())))
+    assert back.sample_columns == codec.sample_columns
+    older = codec.to_json()
+    del older["sample_columns"]  # a codec saved before the choice existed: uniform
+    layout = TableCodec.from_json(older).layout()
+    assert layout["condition"]["sample_columns"] == pytest.approx([1 / 3] * 3)
+    for bad in ([1.0], [0.0, 0.0, 0.0], [1.0, -1.0, 1.0], ["a", 1, 1], 3):
+        damaged = dict(codec.to_json(), sample_columns=bad)
+        with pytest.raises(CheckpointError, match="codec"):
+            TableCodec.from_json(damaged)
