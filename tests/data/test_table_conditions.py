@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import write_csv
 
 from ganforge.data.table import TableData
 from ganforge.data.table.codec import TableCodec
@@ -21,7 +22,6 @@ from ganforge.data.table.conditions import (
     value_codes,
 )
 from ganforge.errors import CheckpointError
-from tests.conftest import write_csv
 
 
 def test_mutual_information_against_hand_computed_values() -> None:

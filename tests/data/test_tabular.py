@@ -241,7 +241,7 @@ def test_level_cells_are_the_intervals_snapping_maps_onto_each_level() -> None:
     low, high = level_cells(levels)
     np.testing.assert_allclose(low, [-3.25, -0.75, 3.75])
     np.testing.assert_allclose(high, [-0.75, 3.75, 10.25])
-    inside = np.stack([np.linspace(lo, hi, 7)[1:-1] for lo, hi in zip(low, high)])  # (3, 5)
+    inside = np.stack([np.linspace(lo, hi, 7)[1:-1] for lo, hi in zip(low, high, strict=True)])
     snapped = snap_to_levels(inside.reshape(-1, 1), {0: levels}).reshape(3, 5)
     np.testing.assert_array_equal(snapped, np.repeat(levels[:, None], 5, 1))
     np.testing.assert_array_equal(level_cells(np.array([4.0])), ([4.0], [4.0]))
