@@ -68,12 +68,15 @@ def test_samples_go_through_the_column_that_moves_the_others(tmp_path: Path) -> 
     # most H(g) / ln 10 = 0.18 for a 15% category
     assert by_name["g"] > 0.1
     assert by_name["noise"] < 0.01 and by_name["flag"] < 0.01  # chance, less its bias
-    assert codec.sample_columns == [0.0, 1.0, 0.0]
-    assert data.output_layout["condition"]["sample_columns"] == [0.0, 1.0, 0.0]
+    # half the samples through g, the other half through a column drawn uniformly
+    assert codec.sample_columns == pytest.approx([1 / 6, 2 / 3, 1 / 6])
+    assert data.output_layout["condition"]["sample_columns"] == codec.sample_columns
 
 
 def test_sampling_columns_rule() -> None:
-    assert sampling_columns([0.1, 0.4, 0.4]) == [0.0, 1.0, 0.0]  # the first of equals
+    assert sampling_columns([0.1, 0.4, 0.4], 1.0) == [0.0, 1.0, 0.0]  # the first of equals
+    assert sampling_columns([0.1, 0.4, 0.4]) == pytest.approx([1 / 6, 2 / 3, 1 / 6])
+    assert sampling_columns([0.3, 0.1], 0.2) == pytest.approx([0.6, 0.4])
     assert sampling_columns([0.0, 0.0]) == [0.5, 0.5]  # nothing explained: uniform
     assert sampling_columns([]) == []
 

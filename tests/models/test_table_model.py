@@ -188,15 +188,17 @@ def test_sequential_heads_let_a_later_block_read_the_value_drawn_before_it(table
 
 
 def test_samples_are_drawn_through_the_chosen_column_and_hold_its_value(table) -> None:
-    """In eval mode every row is conditioned on g (the column that moves x) with the
-    data's frequencies, and g's block holds the condition, whatever G's own draw."""
-    assert table.output_layout["condition"]["sample_columns"] == [1.0, 0.0]
+    """In eval mode 3/4 of the rows are conditioned on g (the column that moves x: half
+    of them, plus half of the uniform other half), with the data's frequencies, and g's
+    block holds the condition, whatever G's own draw."""
+    assert table.output_layout["condition"]["sample_columns"] == pytest.approx([0.75, 0.25])
     g = build_models(_small(), table.shape, layout=table.output_layout)[0].eval()
     out = g(torch.randn(4000, 8))
     cond = out[:, g.row_dim :]
-    assert (cond[:, :2].sum(1) == 1).all()  # every row conditioned on g
-    torch.testing.assert_close(out[:, :2], cond[:, :2])  # ... and holding that value
-    assert 0.1 < cond[:, 1].mean() < 0.2  # B at the data's 15%
+    on_g = cond[:, :2].sum(1) == 1
+    assert 0.72 < on_g.float().mean() < 0.78
+    torch.testing.assert_close(out[on_g, :2], cond[on_g, :2])  # ... holding that value
+    assert 0.1 < cond[on_g, 1].mean() < 0.2  # B at the data's 15%
     g.train()  # training keeps CTGAN's uniform choice of the column
     cond = g(torch.randn(4000, 8))[:, g.row_dim :]
     assert 0.4 < cond[:, 2:].sum(1).mean() < 0.6

@@ -18,8 +18,8 @@ column sees what an earlier one became.
 
 Conditions: with ``y`` ``(B,)`` int64 (flat condition indices, e.g. from ``--where``) G
 uses them. Without, G draws them itself: a condition column (uniformly while training;
-when sampling, ``G.eval()``, the column the layout's ``sample_columns`` names, the one that
-tells most about the rest of a row: :mod:`ganforge.data.table.conditions`), then one of
+when sampling, ``G.eval()``, with the layout's ``sample_columns`` probabilities: half on
+the column that tells most about the rest of a row, :mod:`ganforge.data.table.conditions`), then one of
 its values with capped log-frequency probabilities while training (what
 training-by-sampling draws for the real rows) and with the data's frequencies when
 sampling, so unconditional samples follow the data. In eval mode a conditioned column's
