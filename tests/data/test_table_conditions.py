@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from tests.conftest import write_csv
 
 from ganforge.data.table import TableData
@@ -22,6 +23,7 @@ from ganforge.data.table.conditions import (
     value_codes,
 )
 from ganforge.errors import CheckpointError
+from ganforge.models import build_models, get_preset
 
 
 def test_mutual_information_against_hand_computed_values() -> None:
@@ -93,3 +95,15 @@ def test_the_codec_keeps_its_sampling_columns_in_json(tmp_path: Path) -> None:
         damaged = dict(codec.to_json(), sample_columns=bad)
         with pytest.raises(CheckpointError, match="codec"):
             TableCodec.from_json(damaged)
+
+
+def test_a_table_without_condition_columns_samples(tmp_path: Path) -> None:
+    # numbers and dates only, nothing missing: no condition column to choose from
+    rng = np.random.default_rng(0)
+    rows = [[f"{rng.normal():.3f}", f"2022-01-{rng.integers(1, 29):02d}"] for _ in range(60)]
+    data = TableData(write_csv(tmp_path / "t.csv", ["x", "d"], rows))
+    assert data.table.cond_columns == [] and data.table.sample_columns is None
+    assert data.output_layout["condition"]["sample_columns"] == []
+    g = build_models(get_preset("ctgan").model, data.shape, data.output_layout)[0].eval()
+    out = data.decode(g(torch.randn(16, g.noise_dim)).detach())
+    assert out.shape == (16, 2) and np.isfinite(out).all()

@@ -144,8 +144,7 @@ class TableCodec:
                 )
         codec = cls(transforms, derived)
         scores = condition_scores(codec, codec.native(table))
-        codec.sample_columns = sampling_columns(scores) if scores else None
-        return codec
+        return cls(transforms, derived, sampling_columns(scores) or None)
 
     # -- native values ---------------------------------------------------------------------
     def native(self, table: RawTable) -> np.ndarray:
@@ -262,7 +261,7 @@ class TableCodec:
                 "train_probs": [p.tolist() for p in self.condition_probs(True)],
                 "sample_probs": [p.tolist() for p in self.condition_probs(False)],
                 "sample_columns": self.sample_columns
-                or [1.0 / len(self.cond_sizes)] * len(self.cond_sizes),
+                or [1.0 / len(self.cond_sizes) for _ in self.cond_sizes],
             },
         }
 
