@@ -13,6 +13,7 @@ entry (every checkpoint written before range maps existed) standardises.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -262,6 +263,13 @@ def discrete_levels(values: np.ndarray) -> dict[int, np.ndarray] | None:
         if few or repeated:
             out[j] = distinct
     return out or None
+
+
+def index_generator(idx: torch.Tensor) -> torch.Generator:
+    """A CPU generator seeded from the bytes of the indices ``idx`` ``(B,)``: what a pass
+    over the data (``batch_at``) draws for a batch is a function of the batch's indices."""
+    digest = hashlib.blake2b(idx.numpy().tobytes(), digest_size=8).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest, "little") % (2**63))
 
 
 def level_cells(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

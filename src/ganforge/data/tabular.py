@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ganforge.data.base import Dataset, discrete_levels, level_cells
+from ganforge.data.base import Dataset, discrete_levels, index_generator, level_cells
 from ganforge.errors import DataError
 
 #: Training defaults of a table (``ganforge train --dataset FILE.csv`` with no other
@@ -244,9 +243,7 @@ class TableDataset(Dataset):
         """The rows at indices ``idx`` ``(B,)``, in model space; the draws within cells
         are seeded from the indices, so a pass is reproducible."""
         idx = torch.as_tensor(idx)
-        seed = hashlib.blake2b(idx.numpy().tobytes(), digest_size=8).digest()
-        gen = torch.Generator().manual_seed(int.from_bytes(seed, "little") % (2**63))
-        return self._rows(idx, gen), None
+        return self._rows(idx, index_generator(idx)), None
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         idx = np.random.default_rng(seed).integers(len(self.values), size=n)

@@ -14,14 +14,13 @@ vector (see :mod:`.codec`). ``decode`` returns native values ``(N, C)`` float64;
 from __future__ import annotations
 
 import csv
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ganforge.data.base import Dataset
+from ganforge.data.base import Dataset, index_generator
 from ganforge.data.table.codec import TableCodec
 from ganforge.data.table.reader import RawTable, read_csv_table
 from ganforge.data.table.spec import infer_spec, load_spec
@@ -132,9 +131,7 @@ class TableData(_TableBase):
     def batch_at(self, idx: torch.Tensor) -> tuple[torch.Tensor, None]:
         """A pass over the data draws ``len(idx)`` pairs by training-by-sampling, seeded
         from the indices (the conditions, not the indices, choose the rows)."""
-        seed = hashlib.blake2b(idx.numpy().tobytes(), digest_size=8).digest()
-        gen = torch.Generator().manual_seed(int.from_bytes(seed, "little") % (2**63))
-        return self.sample_batch(len(idx), gen)
+        return self.sample_batch(len(idx), index_generator(idx))
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         """``n`` training rows (with replacement), native ``(n, C)``."""
