@@ -273,14 +273,20 @@ def test_training_by_sampling_uses_log_frequency_and_matching_rows(tmp_path: Pat
     x, y = data.sample_batch(4000, torch.Generator().manual_seed(0))
     assert y is None and x.shape == (4000, codec.row_dim + codec.cond_dim)
     cond = x[:, codec.row_dim :]
-    assert torch.all(cond.sum(1) == 1)
+    set_ = cond.sum(1)
+    a = codec.anchor["column"]  # every row also holds its own value of the anchor column
+    a_off, a_size = codec.cond_offsets[a], codec.cond_sizes[a]
+    assert torch.all(cond[:, a_off : a_off + a_size].sum(1) == 1)
+    assert torch.all((set_ == 1) | (set_ == 2))
     sex = codec.columns.index("sex")
     k = codec.cond_columns.index(sex)
     off = codec.cond_offsets[k]
-    chosen = cond[:, off : off + 2].sum(1) == 1
-    # the row drawn holds the condition's value
-    row_block = x[chosen, codec.offsets[sex] : codec.offsets[sex] + 2]
-    assert torch.equal(row_block, cond[chosen, off : off + 2])
+    held = cond[:, off : off + 2].sum(1) == 1
+    # drawn through sex: sex's block set, and as the only condition if sex is the anchor
+    chosen = held & ((set_ == 1) if k == a else torch.ones_like(held))
+    # the row drawn holds the condition's value (and its anchor's)
+    row_block = x[held, codec.offsets[sex] : codec.offsets[sex] + 2]
+    assert torch.equal(row_block, cond[held, off : off + 2])
     counts = codec.transforms[sex].position_counts()
     want = np.log1p(counts) / np.log1p(counts).sum()
     got = cond[chosen, off : off + 2].mean(0).numpy()

@@ -1,6 +1,6 @@
-"""Which condition column a table model samples through: the uncertainty-coefficient
+"""Which condition column anchors a table model's rows: the uncertainty-coefficient
 scores against hand-computed values, the choice on a table whose dependency is known,
-and the codec's JSON."""
+the pair probabilities, and the codec's JSON."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from tests.conftest import write_csv
 from ganforge.data.table import TableData
 from ganforge.data.table.codec import TableCodec
 from ganforge.data.table.conditions import (
+    anchor_column,
+    anchor_probabilities,
     condition_scores,
     entropy,
     mutual_information,
-    sampling_columns,
     value_codes,
 )
 from ganforge.errors import CheckpointError
@@ -59,7 +60,7 @@ def _dependent(tmp_path: Path, n: int = 1200) -> Path:
     return write_csv(tmp_path / "t.csv", ["noise", "g", "x", "flag"], rows)
 
 
-def test_samples_go_through_the_column_that_moves_the_others(tmp_path: Path) -> None:
+def test_the_column_that_moves_the_others_is_the_anchor(tmp_path: Path) -> None:
     data = TableData(_dependent(tmp_path))
     codec = data.table
     names = [codec.columns[j] for j in codec.cond_columns]
@@ -70,31 +71,53 @@ def test_samples_go_through_the_column_that_moves_the_others(tmp_path: Path) -> 
     # most H(g) / ln 10 = 0.18 for a 15% category
     assert by_name["g"] > 0.1
     assert by_name["noise"] < 0.01 and by_name["flag"] < 0.01  # chance, less its bias
-    # half the samples through g, the other half through a column drawn uniformly
-    assert codec.sample_columns == pytest.approx([1 / 6, 2 / 3, 1 / 6])
-    assert data.output_layout["condition"]["sample_columns"] == codec.sample_columns
+    assert codec.anchor["column"] == 1 and codec.sample_columns is None  # columns: uniform
+    assert data.output_layout["condition"]["anchor"] == codec.anchor
+    # p(g | noise = v): each noise value's training rows, B at about the 15% rate
+    probs = np.array(codec.anchor["probs"][0])
+    assert probs.shape == (5, 2) and np.allclose(probs.sum(1), 1)
+    assert (abs(probs[:, 1] - 0.15) < 0.06).all()
 
 
-def test_sampling_columns_rule() -> None:
-    assert sampling_columns([0.1, 0.4, 0.4], 1.0) == [0.0, 1.0, 0.0]  # the first of equals
-    assert sampling_columns([0.1, 0.4, 0.4]) == pytest.approx([1 / 6, 2 / 3, 1 / 6])
-    assert sampling_columns([0.3, 0.1], 0.2) == pytest.approx([0.6, 0.4])
-    assert sampling_columns([0.0, 0.0]) == [0.5, 0.5]  # nothing explained: uniform
-    assert sampling_columns([]) == []
+def test_anchor_choice_and_pair_probabilities_by_hand() -> None:
+    assert anchor_column([0.1, 0.4, 0.4]) == 1  # the first of equals
+    assert anchor_column([0.0, 0.0]) is None and anchor_column([]) is None
+    # column 0 (3 values, value 2 held by no training row) against the anchor 1 (2 values)
+    c0, c1 = np.array([0, 0, 0, 1, 1]), np.array([0, 0, 1, 1, 1])
+    probs = anchor_probabilities([c0, c1], [3, 2], anchor=1)
+    np.testing.assert_allclose(probs[0], [[2 / 3, 1 / 3], [0, 1], [2 / 5, 3 / 5]])
+    np.testing.assert_allclose(probs[1], np.eye(2))  # the anchor keeps its own value
 
 
-def test_the_codec_keeps_its_sampling_columns_in_json(tmp_path: Path) -> None:
+def test_the_codec_keeps_its_anchor_in_json(tmp_path: Path) -> None:
     codec = TableData(_dependent(tmp_path)).table
     back = TableCodec.from_json(json.loads(json.dumps(codec.to_json())))
-    assert back.sample_columns == codec.sample_columns
+    assert back.anchor == codec.anchor and back.sample_columns is None
     older = codec.to_json()
-    del older["sample_columns"]  # a codec saved before the choice existed: uniform
+    del older["anchor"]  # a codec saved before anchors: single conditions, its weights
+    older["sample_columns"] = [1 / 6, 2 / 3, 1 / 6]
     layout = TableCodec.from_json(older).layout()
-    assert layout["condition"]["sample_columns"] == pytest.approx([1 / 3] * 3)
+    assert layout["condition"]["anchor"] is None
+    assert layout["condition"]["sample_columns"] == pytest.approx([1 / 6, 2 / 3, 1 / 6])
+    g = build_models(get_preset("ctgan").model, (codec.row_dim + codec.cond_dim,), layout)[0]
+    cond = g.eval()(torch.randn(500, g.noise_dim))[:, codec.row_dim :]
+    assert torch.all(cond.sum(1) == 1)  # one condition per row, as such runs were trained
     for bad in ([1.0], [0.0, 0.0, 0.0], [1.0, -1.0, 1.0], ["a", 1, 1], 3):
         damaged = dict(codec.to_json(), sample_columns=bad)
         with pytest.raises(CheckpointError, match="codec"):
             TableCodec.from_json(damaged)
+    good = codec.to_json()["anchor"]
+    for bad in (
+        {"column": 5, "probs": good["probs"]},
+        {"column": True, "probs": good["probs"]},
+        {"column": 1, "probs": good["probs"][:2]},
+        {"column": 1, "probs": [[[2.0, -1.0]] * 5, *good["probs"][1:]]},
+        {"column": 1, "probs": [[[0.5, 0.4]] * 5, *good["probs"][1:]]},
+        {"probs": good["probs"]},
+        "g",
+    ):
+        with pytest.raises(CheckpointError, match="codec"):
+            TableCodec.from_json(dict(codec.to_json(), anchor=bad))
 
 
 def test_a_table_without_condition_columns_samples(tmp_path: Path) -> None:
@@ -102,7 +125,7 @@ def test_a_table_without_condition_columns_samples(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     rows = [[f"{rng.normal():.3f}", f"2022-01-{rng.integers(1, 29):02d}"] for _ in range(60)]
     data = TableData(write_csv(tmp_path / "t.csv", ["x", "d"], rows))
-    assert data.table.cond_columns == [] and data.table.sample_columns is None
+    assert data.table.cond_columns == [] and data.table.anchor is None
     assert data.output_layout["condition"]["sample_columns"] == []
     g = build_models(get_preset("ctgan").model, data.shape, data.output_layout)[0].eval()
     out = data.decode(g(torch.randn(16, g.noise_dim)).detach())

@@ -61,7 +61,9 @@ def test_heads_match_the_layout(table: TableData) -> None:
         start += size
     cond = out[:, start:]
     assert cond.shape[1] == table.table.cond_dim
-    assert torch.all(cond.sum(1) == 1) and torch.all((cond == 0) | (cond == 1))
+    assert torch.all((cond == 0) | (cond == 1))
+    # one value of the drawn column, plus one of the anchor (g) when that column is flag
+    assert torch.all(cond[:, :2].sum(1) == 1) and torch.all(cond[:, 2:].sum(1) <= 1)
     assert d(out).shape == (64 // get_preset("ctgan").model.pack,)  # packs of 8
 
 
@@ -95,8 +97,10 @@ def test_conditions_log_frequency_in_training_frequency_in_sampling(table: Table
 def test_given_conditions_are_used(table: TableData) -> None:
     g, _ = build_models(_small(), table.shape, table.output_layout)
     y = torch.tensor([0, 1, 2, 3])
-    out = g(torch.randn(4, 8), y)
-    torch.testing.assert_close(out[:, table.table.row_dim :], torch.eye(table.table.cond_dim)[y])
+    cond = g(torch.randn(4, 8), y)[:, table.table.row_dim :]
+    torch.testing.assert_close(cond[:2], torch.eye(table.table.cond_dim)[y[:2]])  # g's own
+    torch.testing.assert_close(cond[2:, 2:], torch.eye(2))  # flag's, plus an anchor value
+    torch.testing.assert_close(cond[2:, :2].sum(1), torch.ones(2))
     with pytest.raises(ConfigError, match="condition indices"):
         g(torch.randn(1, 8), torch.tensor([table.table.cond_dim]))
 
@@ -111,6 +115,13 @@ def test_condition_loss_is_minus_log_of_the_conditioned_value(table: TableData) 
     fake[0, codec.row_dim + codec.cond_offsets[k] + 1] = 1  # row 0 asks for B: p = 0.75
     fake[1, codec.row_dim + codec.cond_offsets[k] + 0] = 1  # row 1 asks for A: p = 0.9
     want = -(math.log(0.75 + 1e-6) + math.log(0.9 + 1e-6)) / 2
+    assert g.generator_terms(fake)["cond"].item() == pytest.approx(want, rel=1e-5)
+    # row 1 also asks for flag's first value (p = 0.2): its term is the mean of the two
+    fpos = codec.offsets[codec.columns.index("flag")]
+    fake[:, fpos : fpos + 2] = torch.tensor([0.2, 0.8])
+    fake[1, codec.row_dim + codec.cond_offsets[1] + 0] = 1
+    row1 = -(math.log(0.9 + 1e-6) + math.log(0.2 + 1e-6)) / 2
+    want = (-math.log(0.75 + 1e-6) + row1) / 2
     assert g.generator_terms(fake)["cond"].item() == pytest.approx(want, rel=1e-5)
 
 
@@ -187,18 +198,36 @@ def test_sequential_heads_let_a_later_block_read_the_value_drawn_before_it(table
         dataclasses.replace(_small(), table_heads="joint")
 
 
-def test_samples_are_drawn_through_the_chosen_column_and_hold_its_value(table) -> None:
-    """In eval mode 3/4 of the rows are conditioned on g (the column that moves x: half
-    of them, plus half of the uniform other half), with the data's frequencies, and g's
-    block holds the condition, whatever G's own draw."""
-    assert table.output_layout["condition"]["sample_columns"] == pytest.approx([0.75, 0.25])
+def test_every_row_is_also_conditioned_on_the_anchor_and_holds_it(table) -> None:
+    """g (the column that moves x) is the anchor: columns are drawn uniformly, and a row
+    drawn through flag also gets a g value from p(g | flag), the data's B rate (flag is
+    independent of g). In eval mode every row holds its conditions, whatever G's own
+    draws; training draws the anchor the same way."""
+    layout = table.output_layout["condition"]
+    assert layout["anchor"]["column"] == 0
+    assert layout["sample_columns"] == pytest.approx([0.5, 0.5])
     g = build_models(_small(), table.shape, layout=table.output_layout)[0].eval()
-    out = g(torch.randn(4000, 8))
+    out = g(torch.randn(6000, 8))
     cond = out[:, g.row_dim :]
-    on_g = cond[:, :2].sum(1) == 1
-    assert 0.72 < on_g.float().mean() < 0.78
-    torch.testing.assert_close(out[on_g, :2], cond[on_g, :2])  # ... holding that value
-    assert 0.1 < cond[on_g, 1].mean() < 0.2  # B at the data's 15%
-    g.train()  # training keeps CTGAN's uniform choice of the column
+    assert torch.all(cond[:, :2].sum(1) == 1)  # every row has a g value
+    on_flag = cond[:, 2:].sum(1) == 1
+    assert 0.47 < on_flag.float().mean() < 0.53  # half drawn through flag
+    assert 0.12 < cond[on_flag, 1].mean() < 0.2  # ... with g's B at the data's 16%
+    torch.testing.assert_close(out[:, :2], cond[:, :2])  # g's block holds its condition
+    f = table.table.offsets[table.table.columns.index("flag")]
+    torch.testing.assert_close(out[on_flag, f : f + 2], cond[on_flag, 2:])  # flag's too
+    g.train()
+    torch.manual_seed(0)
     cond = g(torch.randn(4000, 8))[:, g.row_dim :]
-    assert 0.4 < cond[:, 2:].sum(1).mean() < 0.6
+    assert torch.all(cond[:, :2].sum(1) == 1)
+    assert 0.45 < cond[:, 2:].sum(1).mean() < 0.55
+
+
+def test_real_training_rows_hold_their_own_anchor_value(table) -> None:
+    """Training-by-sampling sets each real row's own g value beside its condition."""
+    x, _ = table.sample_batch(2000, torch.Generator().manual_seed(0))
+    codec = table.table
+    gpos = codec.offsets[codec.columns.index("g")]
+    row_g, cond = x[:, gpos : gpos + 2], x[:, codec.row_dim :]
+    torch.testing.assert_close(cond[:, :2], row_g)
+    assert 0.45 < cond[:, 2:].sum(1).mean() < 0.55

@@ -1,7 +1,7 @@
 """The table model (CTGAN, Xu et al. 2019): output heads shaped by the table's columns.
 
 Generator ``G(z, y=None)``: ``z (B, noise_dim)`` and a condition vector ``c (B, cond_dim)``
-(one position set: a value of one categorical column) go through residual layers
+(a value of one categorical column, and of the anchor column, see below) go through residual layers
 (``h -> concat(ReLU(BN(W h)), h)``, one per ``g_hidden`` width) and a linear map to the
 row's dimensions; each block of the layout gets its activation: ``tanh`` for
 mode-normalised values, Gumbel-softmax (temperature :data:`TAU`) for one-hot blocks
@@ -17,19 +17,20 @@ values already drawn for the blocks before it (``(B, sum of earlier sizes)``), s
 column sees what an earlier one became.
 
 Conditions: with ``y`` ``(B,)`` int64 (flat condition indices, e.g. from ``--where``) G
-uses them. Without, G draws them itself: a condition column (uniformly while training;
-when sampling, ``G.eval()``, with the layout's ``sample_columns`` probabilities: half on
-the column that tells most about the rest of a row, :mod:`ganforge.data.table.conditions`), then one of
-its values with capped log-frequency probabilities while training (what
-training-by-sampling draws for the real rows) and with the data's frequencies when
-sampling, so unconditional samples follow the data. In eval mode a conditioned column's
-block holds its condition's one-hot, not its own Gumbel draw. In eval mode the draws (conditions and the Gumbel
-noise) come from a generator seeded from ``z``'s bytes: samples are a function of the noise,
-reproducible from the sampling seed. While training they use torch's global stream, which
-checkpoints store.
+uses them. Without, G draws them itself: a condition column (uniformly; layouts saved
+before anchors may weight the columns when sampling), then one of its values with capped
+log-frequency probabilities while training (what training-by-sampling draws for the real
+rows) and with the data's frequencies when sampling, so unconditional samples follow the
+data. When the layout has an anchor column (:mod:`ganforge.data.table.conditions`), a row
+conditioned on another column also gets an anchor value, drawn from the training rows'
+``p(anchor | that value)``: the condition vector then has two positions set. In eval mode
+a conditioned column's block holds its condition's one-hot, not its own Gumbel draw. In
+eval mode the draws (conditions and the Gumbel noise) come from a generator seeded from
+``z``'s bytes: samples are a function of the noise, reproducible from the sampling seed.
+While training they use torch's global stream, which checkpoints store.
 
 G also offers :meth:`TableGenerator.generator_terms`: CTGAN's condition loss, the
-cross-entropy between the condition and the generated value of its column, which the
+cross-entropy between each condition and the generated value of its column, which the
 objective adds to G's loss as ``cond``.
 
 Discriminator: the MLP critic (LeakyReLU(0.2), dropout ``d_dropout``) on the row and its
@@ -118,6 +119,20 @@ class TableGenerator(nn.Module):
             self.register_buffer(
                 "sample_columns", torch.tensor(columns, dtype=torch.float64), persistent=False
             )
+            # flat condition index -> its column and its position in that column
+            column = [k for k, s in enumerate(sizes) for _ in range(s)]
+            self.register_buffer("cond_column", torch.tensor(column), persistent=False)
+            position = [p for s in sizes for p in range(s)]
+            self.register_buffer("cond_position", torch.tensor(position), persistent=False)
+        anchor = cond.get("anchor")
+        self.anchor = None if anchor is None else int(anchor["column"])
+        if anchor is not None:
+            k = self.anchor
+            probs = torch.zeros(len(sizes), max(sizes), sizes[k], dtype=torch.float64)
+            for j, m in enumerate(anchor["probs"]):
+                probs[j, : sizes[j]] = torch.tensor(m, dtype=torch.float64)
+            # (column, position) -> p(anchor position | that value), zero-padded
+            self.register_buffer("anchor_probs", probs, persistent=False)
         # row offset of a condition column's block -> that column's index
         self.cond_block = {int(o): k for k, o in enumerate(cond["row_offsets"])}
 
@@ -156,7 +171,7 @@ class TableGenerator(nn.Module):
                 y = self.draw_conditions(z.shape[0], gen, z.device)
             elif ((y < 0) | (y >= self.cond_dim)).any():
                 raise ConfigError(f"condition indices must be in [0, {self.cond_dim - 1}]")
-            cond = F.one_hot(y.long(), self.cond_dim).to(z.dtype)
+            cond = self.condition_vector(y.long(), gen).to(z.dtype)
             parts.append(cond)
         h = self.net(torch.cat(parts, dim=1))  # (B, row_dim), or the last hidden layer
         out: list[torch.Tensor] = []
@@ -170,28 +185,42 @@ class TableGenerator(nn.Module):
                 logits = h[:, start : start + size]
             value = _activate(kind, logits, gen)
             if not self.training and start in self.cond_block:
-                value = self._hold(value, y, self.cond_block[start])
+                value = self._hold(value, cond, self.cond_block[start])
             out.append(value)
             start += size
         return torch.cat([*out, cond], dim=1)
 
-    def _hold(self, value: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
+    def condition_vector(self, y: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
+        """Flat condition indices ``(B,)`` -> condition vectors ``(B, cond_dim)``: the
+        index's one-hot, plus, with an anchor column, the anchor's value drawn from
+        ``p(anchor | the index's value)`` (the anchor's own values keep themselves)."""
+        cond = F.one_hot(y, self.cond_dim)
+        if self.anchor is not None:
+            probs = self.anchor_probs.to(y.device)[self.cond_column[y], self.cond_position[y]]
+            pos = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+            anchor = F.one_hot(self.cond_offsets[self.anchor] + pos, self.cond_dim)
+            cond = torch.maximum(cond, anchor)
+        return cond
+
+    def _hold(self, value: torch.Tensor, cond: torch.Tensor, k: int) -> torch.Tensor:
         """Condition column ``k``'s block ``(B, size)`` with every row conditioned on that
         column set to its condition's one-hot: a sample drawn through a condition holds
         it (the Gumbel draw of the block could otherwise disagree)."""
         offset = int(self.cond_offsets[k])
-        held = (y >= offset) & (y < offset + value.shape[1])
-        onehot = F.one_hot((y - offset).clamp(0, value.shape[1] - 1), value.shape[1])
-        return torch.where(held.unsqueeze(1), onehot.to(value.dtype), value)
+        block = cond[:, offset : offset + value.shape[1]]
+        held = block.sum(1, keepdim=True) > 0
+        return torch.where(held, block.to(value.dtype), value)
 
     def generator_terms(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        """CTGAN's condition loss on generated rows ``(B, row_dim + cond_dim)``: mean of
-        ``-log p`` of the conditioned value in its column's (soft) one-hot."""
+        """CTGAN's condition loss on generated rows ``(B, row_dim + cond_dim)``: mean over
+        rows of the mean ``-log p`` of each conditioned value in its column's (soft)
+        one-hot."""
         if not self.cond_dim:
             return {}
-        y = fake[:, self.row_dim :].argmax(dim=1)
-        p = fake.gather(1, self.cond_rows[y].unsqueeze(1)).squeeze(1)
-        return {"cond": -torch.log(p + 1e-6).mean()}
+        cond = fake[:, self.row_dim :]
+        p = fake[:, self.cond_rows]  # (B, cond_dim): each condition value's generated share
+        nll = -(cond * torch.log(p + 1e-6)).sum(1) / cond.sum(1).clamp(min=1)
+        return {"cond": nll.mean()}
 
 
 def _activate(kind: str, logits: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:

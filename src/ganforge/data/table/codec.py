@@ -29,7 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from ganforge.data.table.conditions import condition_scores, sampling_columns
+from ganforge.data.table.conditions import (
+    anchor_column,
+    anchor_probabilities,
+    condition_scores,
+)
 from ganforge.data.table.dependencies import apply_mapping, check_derived, fit_mapping
 from ganforge.data.table.reader import ColumnSpec, RawTable, format_datetime
 from ganforge.data.table.transforms import (
@@ -71,6 +75,28 @@ def capped_log_frequency(counts: np.ndarray, cap: float | None = None) -> np.nda
     return p
 
 
+def _checked_anchor(anchor: Any, sizes: list[int]) -> dict[str, Any]:
+    """``anchor`` as read from JSON, checked against the condition sizes: a column index
+    and one row-stochastic matrix ``(sizes[k], sizes[column])`` per condition column."""
+    bad = CheckpointError("damaged table codec: invalid anchor condition")
+    try:
+        k = anchor["column"]
+        probs = [np.asarray(m, dtype=np.float64) for m in anchor["probs"]]
+    except (KeyError, TypeError, ValueError):
+        raise bad from None
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(sizes):
+        raise bad
+    if len(probs) != len(sizes) or any(
+        m.shape != (s, sizes[k])
+        or not np.isfinite(m).all()
+        or (m < 0).any()
+        or not np.allclose(m.sum(1), 1.0)
+        for m, s in zip(probs, sizes, strict=True)
+    ):
+        raise bad
+    return {"column": k, "probs": [m.tolist() for m in probs]}
+
+
 class TableCodec:
     """Transforms of a table's columns, in file order."""
 
@@ -79,11 +105,14 @@ class TableCodec:
         transforms: list[Transform],
         derived: dict[int, np.ndarray] | None = None,
         sample_columns: list[float] | None = None,
+        anchor: dict[str, Any] | None = None,
     ) -> None:
         """``derived``: for each derived column, its mapping from the source column's keys
         (:func:`~ganforge.data.table.dependencies.fit_mapping`); ``sample_columns``: the
-        probability of each condition column when sampling
-        (:mod:`ganforge.data.table.conditions`; ``None``: uniform, as CTGAN)."""
+        probability of each condition column when sampling (``None``: uniform, as CTGAN;
+        codecs saved before anchors may hold other weights); ``anchor``: ``{"column": k,
+        "probs": [...]}``, the condition column every row is also conditioned on and the
+        pair probabilities (:mod:`ganforge.data.table.conditions`), or ``None``."""
         self.transforms = transforms
         self.columns = [t.spec.name for t in transforms]
         self.derived = dict(derived or {})
@@ -107,6 +136,7 @@ class TableCodec:
         ):
             raise CheckpointError("damaged table codec: invalid sampling column probabilities")
         self.sample_columns = None if sample_columns is None else [float(p) for p in sample_columns]
+        self.anchor = None if anchor is None else _checked_anchor(anchor, sizes)
 
     @property
     def modelled(self) -> list[int]:
@@ -143,8 +173,13 @@ class TableCodec:
                     src.native(table.cells[a]), len(src.values), tgt.native(table.cells[j])
                 )
         codec = cls(transforms, derived)
-        scores = condition_scores(codec, codec.native(table))
-        return cls(transforms, derived, sampling_columns(scores) or None)
+        native = codec.native(table)
+        k = anchor_column(condition_scores(codec, native))
+        if k is None:
+            return codec
+        positions = [transforms[j].positions(native[:, j]) for j in codec.cond_columns]
+        probs = anchor_probabilities(positions, codec.cond_sizes, k)
+        return cls(transforms, derived, anchor={"column": k, "probs": probs})
 
     # -- native values ---------------------------------------------------------------------
     def native(self, table: RawTable) -> np.ndarray:
@@ -262,6 +297,7 @@ class TableCodec:
                 "sample_probs": [p.tolist() for p in self.condition_probs(False)],
                 "sample_columns": self.sample_columns
                 or [1.0 / len(self.cond_sizes) for _ in self.cond_sizes],
+                "anchor": self.anchor,
             },
         }
 
@@ -274,6 +310,7 @@ class TableCodec:
             "columns": [{"spec": asdict(t.spec), "state": t.state()} for t in self.transforms],
             "derived": {str(j): m.tolist() for j, m in self.derived.items()},
             "sample_columns": self.sample_columns,
+            "anchor": self.anchor,
         }
 
     @classmethod
@@ -301,6 +338,6 @@ class TableCodec:
         if not transforms:
             raise CheckpointError("damaged table codec in the checkpoint: no columns")
         try:
-            return cls(transforms, derived, data.get("sample_columns"))
+            return cls(transforms, derived, data.get("sample_columns"), data.get("anchor"))
         except TypeError as exc:
             raise CheckpointError(f"damaged table codec in the checkpoint: {exc}") from None

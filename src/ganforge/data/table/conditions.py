@@ -1,4 +1,5 @@
-"""Which condition column a table model's unconditioned samples are drawn through.
+"""Which condition column anchors every row of a table model: its choice and its
+pair probabilities.
 
 The table model is trained on (row, condition) pairs: a condition column chosen uniformly,
 one of its values, and real rows holding that value (training-by-sampling, CTGAN). For
@@ -7,27 +8,27 @@ rows that hold it, so the generator learns how the rest of a row depends on that
 value. Columns it is not conditioned on come out of independent Gumbel-softmax draws, and
 a rare value drawn that way keeps what the latent vector chose for the other columns.
 Measured on the procedural benchmark table (docs/BENCHMARKS.md, "Tables"): vip rows drawn
-through the ``segment`` condition spend 299 on average (the data: 300); drawn through any
-other column, 87-123.
+through the ``segment`` condition spend 300 on average (the data: 300); drawn through any
+other column, 85-126.
 
-So CTGAN's sampling rule (a condition column uniformly, then a value with the data's
-frequencies) is kept for training, and half of the samples are drawn through the
-condition column that tells most about the rest of the row, the other half by CTGAN's
-rule (:data:`BEST_SHARE`). Its score (:func:`condition_scores`) is the sum over the other
+So every row is also conditioned on an *anchor*: the condition column that tells most
+about the rest of a row. Its score (:func:`condition_scores`) is the sum over the other
 modelled columns ``i`` of the uncertainty coefficient ``U(i | c) = I(c; i) / H(i)``: the
 share of column ``i``'s entropy that the condition's value explains. Numbers are cut at
 their deciles and a missing cell is one more value; ``I`` is the plug-in mutual
 information less its Miller-Madow bias ``(k_c - 1)(k_i - 1) / 2N``, so a column with many
 values gains nothing from chance. A column with missing cells conditions on its missing
 flag, which is scored against the other columns only (not against its own values). When
-no column explains anything, samples keep CTGAN's uniform choice.
+no column explains anything there is no anchor (CTGAN's single condition).
 
-Why half and not all: drawn through one column, the columns that depend on it loosely
-lose variety. On penguins, drawn all through ``species`` (the highest score), the Adelie
-rows went to one island (106-114 of 160 on Torgersen, where the data has a third), and
-fidelity fell from 82.6 to 77.1 (seeds 0-2); half through it kept 81.8 and raised ML
-efficacy from 0.896 to 0.937; on the procedural table, 0.856 -> 0.910 with fidelity 92.3
--> 92.1 (docs/BENCHMARKS.md, "Tables").
+A row conditioned on column ``c = v`` (``c`` not the anchor) gets the anchor's value too,
+drawn from the training rows' ``p(anchor | c = v)`` (:func:`anchor_probabilities`): real
+rows hold both values (their own anchor value), generated rows are given both, and the
+columns are still chosen CTGAN's way, uniformly. Conditioning every sample through the
+anchor alone was tried first: on penguins the Adelie rows then crowded onto one island
+(the data puts a third on each), because only one column was held; with pairs, the
+other condition keeps its own frequencies and the anchor keeps the row consistent
+(docs/BENCHMARKS.md, "Tables: anchored conditions").
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
 
 #: numbers are cut into this many equally filled bins for the scores
 BINS = 10
-#: share of the samples drawn through the highest-scoring column; the rest as CTGAN does
-BEST_SHARE = 0.5
 
 
 def value_codes(values: np.ndarray, categorical: bool, bins: int = BINS) -> np.ndarray:
@@ -103,16 +102,32 @@ def condition_scores(codec: TableCodec, native: np.ndarray) -> list[float]:
     return scores
 
 
-def sampling_columns(scores: list[float], best_share: float = BEST_SHARE) -> list[float]:
-    """Probability of each condition column when sampling: ``best_share`` on the highest
-    score (the first of equals) plus an equal share of the rest on every column; uniform
-    when every score is 0."""
+def anchor_column(scores: list[float]) -> int | None:
+    """Index of the highest score (the first of equals); ``None`` when no score is above 0."""
     if not scores:
-        return []
-    uniform = 1.0 / len(scores)
+        return None
     best = int(np.argmax(scores))
-    if scores[best] <= 0:
-        return [uniform] * len(scores)
-    return [
-        (1 - best_share) * uniform + (best_share if k == best else 0.0) for k in range(len(scores))
-    ]
+    return best if scores[best] > 0 else None
+
+
+def anchor_probabilities(
+    positions: list[np.ndarray], sizes: list[int], anchor: int
+) -> list[list[list[float]]]:
+    """Per condition column ``k``: the matrix ``(sizes[k], sizes[anchor])`` of
+    ``p(anchor position | column k at position v)`` on the training rows, from each
+    column's one-hot positions ``(N,)``. A value no training row holds gets the anchor's
+    marginal; the anchor's own matrix is the identity (a row conditioned on the anchor
+    keeps its value)."""
+    a = positions[anchor]
+    marginal = np.bincount(a, minlength=sizes[anchor]) / len(a)
+    out = []
+    for k, (pos, size) in enumerate(zip(positions, sizes, strict=True)):
+        if k == anchor:
+            out.append(np.eye(size).tolist())
+            continue
+        joint = np.zeros((size, sizes[anchor]))
+        np.add.at(joint, (pos, a), 1.0)
+        rows = joint.sum(1, keepdims=True)
+        probs = np.where(rows > 0, joint / np.maximum(rows, 1), marginal)
+        out.append(probs.tolist())
+    return out

@@ -103,13 +103,20 @@ class TableData(_TableBase):
             self._count.append(torch.from_numpy(counts))
         probs = codec.condition_probs(log_frequency=True)
         self._probs = [torch.from_numpy(p) for p in probs]
+        self._anchor = None  # each training row's flat anchor condition index
+        if codec.anchor is not None:
+            k = codec.anchor["column"]
+            j = codec.cond_columns[k]
+            pos = codec.transforms[j].positions(self.train_native[:, j])
+            self._anchor = torch.from_numpy(codec.cond_offsets[k] + pos)
 
     def sample_batch(
         self, batch_size: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, None]:
         """Training-by-sampling: per row a condition column (uniform), a value of it
         (capped log-frequency, at most 5x its share) and a training row holding that
-        value; ``(B, row_dim + cond_dim)`` in model space."""
+        value, whose anchor value (when the codec has an anchor column) is set in the
+        condition too; ``(B, row_dim + cond_dim)`` in model space."""
         codec = self.table
         if not codec.cond_columns:
             idx = torch.randint(self.size, (batch_size,), generator=generator)
@@ -126,6 +133,8 @@ class TableData(_TableBase):
             take = (u[where] * self._count[k][pos]).long()
             rows[where] = self._order[k][self._start[k][pos] + take]
             cond[where, codec.cond_offsets[k] + pos] = 1.0
+        if self._anchor is not None:  # every row also holds its own anchor value
+            cond[torch.arange(batch_size), self._anchor[rows]] = 1.0
         return torch.cat([self._rows[rows], cond], dim=1), None
 
     def batch_at(self, idx: torch.Tensor) -> tuple[torch.Tensor, None]:
