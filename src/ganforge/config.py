@@ -26,7 +26,7 @@ OutputActivation = Literal["linear", "tanh", "sigmoid"]
 Optimizer = Literal["adam", "rmsprop"]
 Schedule = Literal["constant", "linear", "cosine", "linear-phases", "cosine-phases"]
 Device = Literal["auto", "cpu", "cuda"]
-Conditioning = Literal["none", "concat", "projection", "acgan", "prompt"]
+Conditioning = Literal["none", "concat", "projection", "acgan", "projection-ac", "prompt"]
 Tokenizer = Literal["char", "word"]
 OnNaN = Literal["stop", "rollback"]
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -110,7 +110,9 @@ class ModelConfig:
     d_dropout: float = option(0.0, "dropout in the discriminator")
     pack: int = option(1, "PacGAN: samples judged together by D")
     conditional: Conditioning = option(
-        "none", "none, concat, projection or acgan (needs labels); prompt (sequences)"
+        "none",
+        "none, concat, projection, acgan or projection-ac (projection D plus an AC-GAN "
+        "class head; needs labels); prompt (sequences)",
     )
     num_classes: int = option(0, "classes of a conditional model (set from the data)", cli=False)
     embed_dim: int = option(16, "label embedding size for conditional G")
@@ -192,7 +194,7 @@ class TrainConfig:
     )
     label_smoothing: float = option(0.0, "one-sided: real target 1 - s")
     label_noise: float = option(0.0, "uniform target noise: 1 ± a and 0 ± a")
-    aux_weight: float = option(1.0, "conditional acgan: weight of the class loss")
+    aux_weight: float = option(1.0, "acgan, projection-ac: weight of the class loss")
     n_critic: int | None = option(None, "D steps per G step (default: the loss's)")
     update: Update = option(
         "alternating",

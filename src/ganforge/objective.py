@@ -72,7 +72,7 @@ class Objective:
         self.loss = get_loss(cfg.loss)
         # Real and fake go through D in one forward unless batch statistics would mix.
         self.joint = not any(isinstance(m, nn.modules.batchnorm._NormBase) for m in D.modules())
-        self.aux = cfg.model.conditional == "acgan" and cfg.aux_weight > 0
+        self.aux = cfg.model.conditional in ("acgan", "projection-ac") and cfg.aux_weight > 0
         self.d_updates = 0  # D updates so far; lazy R1 counts them
         self._clip_params = list(D.parameters()) if cfg.clip_value else []
         # D sees every input, real, fake or interpolated, through the same augmentation.
@@ -101,7 +101,7 @@ class Objective:
         x = self.augment(x)
         with self.autocast():
             if self.aux:
-                logits, classes = self.D.logits_and_classes(x)
+                logits, classes = self.D.logits_and_classes(x, y)
             else:
                 logits, classes = self.D(x, y), None
         return logits.float(), classes

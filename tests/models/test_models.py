@@ -198,7 +198,7 @@ def test_spectral_norm_bounds_every_mlp_discriminator_layer(act: str) -> None:
     _step(g, d, torch.randn(8, 5), cfg.noise_dim)
 
 
-@pytest.mark.parametrize("mode", ["concat", "projection", "acgan"])
+@pytest.mark.parametrize("mode", ["concat", "projection", "acgan", "projection-ac"])
 def test_packing_with_conditional_models_keeps_each_sample_with_its_label(mode: str) -> None:
     """--pack with --conditional: D judges (B / pack,) packs of consecutive samples, each
     carrying its own label; swapping labels *within* one pack changes that pack's score
@@ -214,9 +214,9 @@ def test_packing_with_conditional_models_keeps_each_sample_with_its_label(mode: 
     x2[2] += 1.0
     changed = (d(x2, y) != out).tolist()
     assert changed == [False, True, False, False]
-    if mode == "acgan":  # the class head still names every sample's class
-        assert d.logits_and_classes(x)[1].shape == (8, 4)
-    else:  # the label of sample 3 (pack 1) matters to pack 1 only
+    if mode in ("acgan", "projection-ac"):  # the class head still names every sample's class
+        assert d.logits_and_classes(x, y)[1].shape == (8, 4)
+    if mode != "acgan":  # the label of sample 3 (pack 1) matters to pack 1 only
         y2 = y.clone()
         y2[3] = 0
         assert (d(x, y2) != out).tolist() == [False, True, False, False]

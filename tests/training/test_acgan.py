@@ -1,4 +1,5 @@
-"""AC-GAN: D's loss adds the class cross-entropy on real data, G's on its fakes."""
+"""AC-GAN and projection-ac: D's loss adds the class cross-entropy on real data, G's on
+its fakes."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from ganforge.training.trainer import Trainer
 MODEL = {"g_hidden": [16], "d_hidden": [16], "noise_dim": 4, "conditional": "acgan"}
 
 
-def _trainer(**kw) -> Trainer:
+def _trainer(model=MODEL, **kw) -> Trainer:
     cfg = TrainConfig(
         dataset="digits",
         preset="mlp-mnist",
-        model=MODEL,
+        model=model,
         steps=2,
         batch_size=8,
         device="cpu",
@@ -69,3 +70,35 @@ def test_class_head_learns_from_real_data() -> None:
 def test_aux_weight_is_validated() -> None:
     with pytest.raises(ValueError, match="aux_weight must be >= 0"):
         TrainConfig(aux_weight=-1.0)
+
+
+def test_projection_ac_adds_the_class_terms_to_the_projection_logits() -> None:
+    """projection-ac: D's adversarial logits are the projection's (they read the label),
+    and both losses add the class head's cross-entropy, as AC-GAN's do."""
+    t = _trainer(model=dict(MODEL, conditional="projection-ac"), aux_weight=0.25, seed=3)
+    real, y = t.batches.real()
+    z = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    G, D = copy.deepcopy(t.G), copy.deepcopy(t.D)
+    d_loss, _, _ = t.d_update(real, y, z)
+    with torch.no_grad():
+        fake = G(z, y)
+        d_real, cls = D.logits_and_classes(real, y)
+        d_fake, _ = D.logits_and_classes(fake, y)
+        assert not torch.equal(D(real, (y + 1) % 10), d_real)  # the logits read the label
+        want = (
+            F.binary_cross_entropy_with_logits(d_real, torch.ones(8))
+            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros(8))
+            + 0.25 * F.cross_entropy(cls, y)
+        )
+    torch.testing.assert_close(d_loss, want)
+    D2, G2 = copy.deepcopy(t.D), copy.deepcopy(t.G)
+    g_loss = t.g_update(z, y)
+    with torch.no_grad():
+        out, classes = D2.logits_and_classes(G2(z, y), y)
+        want_g = F.binary_cross_entropy_with_logits(out, torch.ones(8)) + 0.25 * F.cross_entropy(
+            classes, y
+        )
+    torch.testing.assert_close(g_loss, want_g)
+    before = t.D.classify.weight.detach().clone()
+    t.d_step()
+    assert not torch.equal(before, t.D.classify.weight)  # the class head learns

@@ -94,20 +94,38 @@ class ProjectionDiscriminator(nn.Module):
     ``inner`` must expose ``features(x) -> (B, F)`` and ``head: (B, F) -> (B, 1)``. With
     ``pack > 1`` (PacGAN), ``inner`` is built for ``pack`` stacked samples and the
     projection uses the sum of the pack's label embeddings: ``(B, ...) -> (B / pack,)``.
+    With ``classify`` (``--conditional projection-ac``) it also has AC-GAN's class head on
+    the same features, ``classify(φ(x)) -> (B, K)``, for the objective's class loss: the
+    projection keeps each class's variety, the class head pushes samples towards their
+    label.
     """
 
-    def __init__(self, inner: nn.Module, num_classes: int, pack: int = 1) -> None:
+    def __init__(
+        self, inner: nn.Module, num_classes: int, pack: int = 1, classify: bool = False
+    ) -> None:
         super().__init__()
         _require_features_head(inner)
-        self.inner, self.pack = inner, pack
+        self.inner, self.pack, self.num_classes = inner, pack, num_classes
         width = inner.head.in_features
         self.embed = nn.Embedding(num_classes, width)
         nn.init.normal_(self.embed.weight, std=0.02)
+        if classify:  # projection-ac: AC-GAN's class head on the same features
+            self.classify = nn.Linear(width, pack * num_classes)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def logits_and_classes(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The projection logits ``(B / pack,)`` and the class head's logits ``(B, K)`` of
+        one forward pass (``classify=True`` only)."""
         h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
         e = self.embed(y).view(h.shape[0], self.pack, -1).sum(dim=1)  # (B / pack, F)
-        return self.inner.head(h).squeeze(1) + (e * h).sum(dim=1)
+        logits = self.inner.head(h).squeeze(1) + (e * h).sum(dim=1)
+        if not hasattr(self, "classify"):
+            return logits, h.new_zeros(0)
+        return logits, self.classify(h).view(x.shape[0], self.num_classes)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.logits_and_classes(x, y)[0]
 
 
 class AuxClassifierDiscriminator(nn.Module):
@@ -125,7 +143,9 @@ class AuxClassifierDiscriminator(nn.Module):
         self.inner, self.pack, self.num_classes = inner, pack, num_classes
         self.classify = nn.Linear(inner.head.in_features, pack * num_classes)
 
-    def logits_and_classes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def logits_and_classes(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
         classes = self.classify(h).view(x.shape[0], self.num_classes)  # (B, K)
         return self.inner.head(h).squeeze(1), classes
@@ -147,7 +167,8 @@ def build_models(
     stacked along the first data axis and wrapped in :class:`Packed`. With
     ``cfg.conditional`` the models are wrapped to take labels: ``G(z, y)``, ``D(x, y)``;
     packing then keeps each sample with its label (concat: the one-hot channels are
-    appended per sample before packing; projection/acgan: see their classes).
+    appended per sample before packing; projection, projection-ac and acgan: see their
+    classes).
     """
     import dataclasses
     import functools
@@ -173,9 +194,11 @@ def build_models(
         elif cfg.conditional == "acgan":
             _, d_inner = builder(cfg, (p * shape[0], *shape[1:]))
             d = AuxClassifierDiscriminator(d_inner, k, pack=p)
-        else:
+        else:  # projection, or projection-ac with a class head
             _, d_inner = builder(cfg, (p * shape[0], *shape[1:]))
-            d = ProjectionDiscriminator(d_inner, k, pack=p)
+            d = ProjectionDiscriminator(
+                d_inner, k, pack=p, classify=cfg.conditional != "projection"
+            )
         return g, d
     g, d = builder(cfg, shape)
     if cfg.pack > 1:
