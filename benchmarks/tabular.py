@@ -353,10 +353,18 @@ def _with_sdmetrics(res: dict, where: Path) -> None:
 
 
 def rescore(root: Path, sdmetrics: bool = False) -> None:
-    """Recompute the procedural checks (and, with ``sdmetrics``, SDMetrics' scores) of
-    saved results from their CSV files."""
+    """Recompute ganforge's evaluation, the procedural checks (and, with ``sdmetrics``,
+    SDMetrics' scores) of saved results from their CSV files (after a change of the
+    evaluator; the files are not regenerated)."""
     results = json.loads((root / "results.json").read_text())
     for res in results:
+        where = root / f"{res['table']}-seed{res['seed']}"
+        files = {"ganforge": res["synthetic"]}
+        if "ctgan" in res:
+            files["ctgan"] = res["ctgan"]["synthetic"]
+        res["compare"] = compare(
+            where / "train.csv", where / "holdout.csv", files, TARGETS.get(res["table"])
+        )
         if sdmetrics:
             _with_sdmetrics(res, root / f"{res['table']}-seed{res['seed']}")
         if res["table"] != "procedural":
@@ -436,7 +444,9 @@ def main() -> None:
         help="override a training option (YAML value), e.g. --set ema=0.999",
     )  # fmt: skip
     p.add_argument(
-        "--rescore", action="store_true", help="recompute the checks of the files in --out"
+        "--rescore",
+        action="store_true",
+        help="recompute the evaluation and checks of the files in --out",
     )
     p.add_argument(
         "--sdmetrics", action="store_true",

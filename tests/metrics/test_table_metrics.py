@@ -77,6 +77,21 @@ def test_privacy_figures_by_hand() -> None:
     assert ratio == pytest.approx(1 / 7)
 
 
+def test_closer_to_training_share_uses_every_training_row() -> None:
+    """One held-out row (5) against training rows 0 and 10: the synthetic row 0 is closer
+    to the set {0} than to the held-out row and farther from {10}: averaged over both
+    one-row training sets the share is 50%, whichever order the sets are drawn in (one
+    draw of a single training row would give 100 or 0)."""
+    numeric = np.array([True])
+    out = tm.privacy(np.array([[0.0]]), np.array([[0.0], [10.0]]), np.array([[5.0]]),
+                     numeric, np.array([10.0]))  # fmt: skip
+    assert out["dcr_closer_to_train"] == 50.0
+    # at most DCR_CHUNKS sets: 20 training rows at 0, 10 at 10, one held-out row
+    train = np.array([[0.0]] * 20 + [[10.0]] * 10)
+    out = tm.privacy(np.array([[0.0]]), train, np.array([[5.0]]), numeric, np.array([10.0]))
+    assert out["dcr_closer_to_train"] in {100.0 * k / tm.DCR_CHUNKS for k in range(9)}
+
+
 def test_nn_distance_ratio_exact() -> None:
     numeric = np.array([True])
     train = np.array([[0.0], [4.0], [10.0]])

@@ -10,8 +10,9 @@ rows of the same population, scores. Sizes match: ``m = min(n, held-out rows,``
   (:mod:`ganforge.metrics.tables` has the formulas);
 - ML efficacy (with a target column): a model of the target learnt from the synthetic rows
   (floor: from as many training rows), scored on the held-out rows;
-- privacy: share of synthetic rows closer to training than to held-out rows (ideal about
-  50; floor: one half of the held-out rows against the other half), exact copies of
+- privacy: share of synthetic rows (up to :data:`MAX_ROWS`, not only ``m``) closer to
+  training than to held-out rows, averaged over disjoint sets of training rows (ideal
+  about 50; floor: one half of the held-out rows against the other half), exact copies of
   training rows (floor: held-out rows that equal a training row), nearest-neighbour
   distance ratio.
 
@@ -128,7 +129,7 @@ def evaluate_rows(
     learn_n = min(len(synth), len(train))
     common = dict(train=train, numeric=numeric, ranges=ranges, target=target, seed=seed)
     ours = TableInputs(
-        syn, real, dcr_rows=syn, dcr_holdout=held if dcr else None,
+        syn, real, dcr_rows=synth[:MAX_ROWS], dcr_holdout=held if dcr else None,
         learn=synth[:learn_n], test=holdout, **common,
     )  # fmt: skip
     floor = TableInputs(
