@@ -28,7 +28,7 @@ columns are still chosen CTGAN's way, uniformly. Conditioning every sample throu
 anchor alone was tried first: on penguins the Adelie rows then crowded onto one island
 (the data puts a third on each), because only one column was held; with pairs, the
 other condition keeps its own frequencies and the anchor keeps the row consistent
-(docs/BENCHMARKS.md, "Tables: anchored conditions").
+(docs/BENCHMARKS.md, "Anchored conditions").
 """
 
 from __future__ import annotations
