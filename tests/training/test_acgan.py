@@ -29,6 +29,15 @@ def _trainer(model=MODEL, **kw) -> Trainer:
     return Trainer(cfg)
 
 
+def _d_loss_by_hand(d_real, d_fake, classes, y, weight: float) -> torch.Tensor:
+    """Nonsaturating BCE on D's real and fake logits plus the weighted class term."""
+    return (
+        F.binary_cross_entropy_with_logits(d_real, torch.ones(len(d_real)))
+        + F.binary_cross_entropy_with_logits(d_fake, torch.zeros(len(d_fake)))
+        + weight * F.cross_entropy(classes, y)
+    )
+
+
 def test_losses_add_the_class_terms_by_hand() -> None:
     t = _trainer(aux_weight=0.5, seed=3)
     real, y = t.batches.real()
@@ -40,11 +49,7 @@ def test_losses_add_the_class_terms_by_hand() -> None:
         out, classes = D.logits_and_classes(torch.cat([real, fake]))
         cls = classes[:8]
         d_real, d_fake = out.chunk(2)
-        want = (
-            F.binary_cross_entropy_with_logits(d_real, torch.ones(8))
-            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros(8))
-            + 0.5 * F.cross_entropy(cls, y)
-        )
+        want = _d_loss_by_hand(d_real, d_fake, cls, y, 0.5)
     torch.testing.assert_close(d_loss, want)
     # the G loss: nonsaturating BCE on D's verdict plus the class term on the fakes
     D2 = copy.deepcopy(t.D)
@@ -85,11 +90,7 @@ def test_projection_ac_adds_the_class_terms_to_the_projection_logits() -> None:
         d_real, cls = D.logits_and_classes(real, y)
         d_fake, _ = D.logits_and_classes(fake, y)
         assert not torch.equal(D(real, (y + 1) % 10), d_real)  # the logits read the label
-        want = (
-            F.binary_cross_entropy_with_logits(d_real, torch.ones(8))
-            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros(8))
-            + 0.25 * F.cross_entropy(cls, y)
-        )
+        want = _d_loss_by_hand(d_real, d_fake, cls, y, 0.25)
     torch.testing.assert_close(d_loss, want)
     D2, G2 = copy.deepcopy(t.D), copy.deepcopy(t.G)
     g_loss = t.g_update(z, y)
