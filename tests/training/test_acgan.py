@@ -29,6 +29,16 @@ def _trainer(model=MODEL, **kw) -> Trainer:
     return Trainer(cfg)
 
 
+def _d_update_with_copies(t: Trainer):
+    """One D update on a real batch and fixed noise, with copies of G and D taken before
+    it: ``(real, y, z, G, D, d_loss)``."""
+    real, y = t.batches.real()
+    z = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    G, D = copy.deepcopy(t.G), copy.deepcopy(t.D)
+    d_loss, _, _ = t.d_update(real, y, z)
+    return real, y, z, G, D, d_loss
+
+
 def _d_loss_by_hand(d_real, d_fake, classes, y, weight: float) -> torch.Tensor:
     """Nonsaturating BCE on D's real and fake logits plus the weighted class term."""
     return (
@@ -40,10 +50,7 @@ def _d_loss_by_hand(d_real, d_fake, classes, y, weight: float) -> torch.Tensor:
 
 def test_losses_add_the_class_terms_by_hand() -> None:
     t = _trainer(aux_weight=0.5, seed=3)
-    real, y = t.batches.real()
-    z = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
-    G, D = copy.deepcopy(t.G), copy.deepcopy(t.D)
-    d_loss, _, _ = t.d_update(real, y, z)
+    real, y, z, G, D, d_loss = _d_update_with_copies(t)
     with torch.no_grad():
         fake = G(z, y)
         out, classes = D.logits_and_classes(torch.cat([real, fake]))
@@ -81,10 +88,7 @@ def test_projection_ac_adds_the_class_terms_to_the_projection_logits() -> None:
     """projection-ac: D's adversarial logits are the projection's (they read the label),
     and both losses add the class head's cross-entropy, as AC-GAN's do."""
     t = _trainer(model=dict(MODEL, conditional="projection-ac"), aux_weight=0.25, seed=3)
-    real, y = t.batches.real()
-    z = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
-    G, D = copy.deepcopy(t.G), copy.deepcopy(t.D)
-    d_loss, _, _ = t.d_update(real, y, z)
+    real, y, z, G, D, d_loss = _d_update_with_copies(t)
     with torch.no_grad():
         fake = G(z, y)
         d_real, cls = D.logits_and_classes(real, y)

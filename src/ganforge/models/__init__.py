@@ -114,14 +114,14 @@ class ProjectionDiscriminator(nn.Module):
 
     def logits_and_classes(
         self, x: torch.Tensor, y: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The projection logits ``(B / pack,)`` and the class head's logits ``(B, K)`` of
-        one forward pass (``classify=True`` only)."""
+        one forward pass (``None`` without the class head)."""
         h = self.inner.features(pack_samples(x, self.pack))  # (B / pack, F)
         e = self.embed(y).view(h.shape[0], self.pack, -1).sum(dim=1)  # (B / pack, F)
         logits = self.inner.head(h).squeeze(1) + (e * h).sum(dim=1)
         if not hasattr(self, "classify"):
-            return logits, h.new_zeros(0)
+            return logits, None
         return logits, self.classify(h).view(x.shape[0], self.num_classes)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

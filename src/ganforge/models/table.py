@@ -103,6 +103,14 @@ class TableGenerator(nn.Module):
         else:
             layers.append(nn.Linear(width, self.row_dim))
             self.net = nn.Sequential(*layers)
+        self._register_conditions(cond, sizes)
+        # row offset of a condition column's block -> that column's index
+        self.cond_block = {int(o): k for k, o in enumerate(cond["row_offsets"])}
+
+    def _register_conditions(self, cond: dict[str, Any], sizes: list[int]) -> None:
+        """Buffers of the layout's condition columns (``sizes``: each one's values): offsets,
+        the row position of each value, the training and sampling probabilities, and the
+        anchor's pair probabilities; ``self.anchor``: the anchor column or ``None``."""
         if sizes:
             offsets = torch.cumsum(torch.tensor([0, *sizes[:-1]]), 0)
             # flat condition index -> the row position of the value it names
@@ -133,8 +141,6 @@ class TableGenerator(nn.Module):
                 probs[j, : sizes[j]] = torch.tensor(m, dtype=torch.float64)
             # (column, position) -> p(anchor position | that value), zero-padded
             self.register_buffer("anchor_probs", probs, persistent=False)
-        # row offset of a condition column's block -> that column's index
-        self.cond_block = {int(o): k for k, o in enumerate(cond["row_offsets"])}
 
     # -- conditions --------------------------------------------------------------------------
     def _stream(self, z: torch.Tensor) -> torch.Generator | None:
