@@ -62,7 +62,8 @@ class LoadedGenerator:
         argmax: bool = False,
     ) -> np.ndarray | list[str]:
         """``n`` samples in native units, reproducible from ``seed``; ``label`` picks the
-        class of a conditional model (default: all classes in turn); ``truncation`` t
+        class of a conditional model (default: all classes in turn, or a self-conditioned
+        model's clusters at their frequencies); ``truncation`` t
         draws the noise from a normal truncated to [-t, t] (typical samples, less
         variety). Sequence runs return ``n`` strings: ``prompts`` (one per sample, for
         a run trained with prompts) are completed; ``temperature`` samples each token,
@@ -98,6 +99,7 @@ class LoadedGenerator:
             labels=label,
             truncation=truncation,
             noise=self.config.noise,
+            label_prior=self.decoder.label_prior,
         )
 
 
@@ -159,7 +161,7 @@ def evaluate(
         _use_target(dataset, target)
     n = n or cfg.eval_samples
     k = loaded.num_classes
-    labels = default_labels(n, k) if k else None
+    labels = default_labels(n, k) if k and loaded.decoder.label_prior is None else None
     fake = loaded.sample(n, seed, truncation=truncation)
     finish = functools.partial(complete, loaded.generator, dataset, seed=seed)
     metrics = evaluate_samples(dataset, fake, n, seed, labels=labels, complete=finish)

@@ -93,7 +93,7 @@ def _sample_images(args: argparse.Namespace, loaded: Any) -> int:
         labels = (
             np.full(args.n, args.label)
             if args.label is not None
-            else default_labels(args.n, loaded.num_classes)
+            else default_labels(args.n, loaded.num_classes, loaded.decoder.label_prior)
         )
     print(f"wrote {write_samples(args.out, images, labels)}", file=sys.stderr)
     return 0

@@ -187,6 +187,11 @@ class TrainConfig:
         "prints one to edit); reads the CSV as a mixed-type table",
     )
     image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
+    self_condition: int = option(
+        0,
+        "images: condition G and D on K k-means clusters of the training images, drawn at "
+        "their frequencies when sampling (an unconditional model; 0 = off)",
+    )
     preset: str | None = option(None, "model preset (default: the dataset's)")
     model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
     loss: str | None = option(
@@ -299,6 +304,9 @@ class TrainConfig:
         if self.columns is not None and not isinstance(self.columns, str):
             raise OptionTypeError(f"columns must be a path to a YAML file, got {self.columns!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
+        _check_int("self_condition", self.self_condition, minimum=0)
+        if self.self_condition == 1:
+            raise ConfigError("self_condition must be 0 (off) or at least 2 clusters, got 1")
         if self.loss is not None and (not isinstance(self.loss, str) or not self.loss):
             raise ConfigError(f"loss must be a loss name, got {self.loss!r}")
         _check_int("max_len", self.max_len, allow_none=True)

@@ -91,7 +91,15 @@ def _model_config(
         base.update(cfg.model or {})
     if overrides:
         base.update(_known("model", ModelConfig, overrides))
-    if base.get("conditional") == "prompt":
+    if cfg.self_condition:
+        if info.kind != "image":
+            raise ConfigError(
+                f"self_condition clusters images; dataset {cfg.dataset!r} holds {info.kind} data"
+            )
+        if base.get("conditional", "none") in ("none", "prompt"):
+            base["conditional"] = "projection"
+        base["num_classes"] = cfg.self_condition
+    elif base.get("conditional") == "prompt":
         if info.kind != "sequence":
             raise ConfigError(f"conditional 'prompt' needs a sequence dataset, not {cfg.dataset!r}")
     elif base.get("conditional", "none") != "none":

@@ -177,6 +177,10 @@ def build_dataset(cfg) -> Dataset:
     range onto the output's range, anything else standardises (see
     :mod:`ganforge.data.scaling`). A config without a complete model standardises."""
     data = dataset_info(cfg.dataset, getattr(cfg, "columns", None)).factory(cfg)
+    if getattr(cfg, "self_condition", 0):
+        from ganforge.data.clusters import SelfConditioned
+
+        data = SelfConditioned(data, cfg.self_condition, seed=cfg.seed)
     return scale_for_output(data, getattr(getattr(cfg, "model", None), "g_output", None))
 
 

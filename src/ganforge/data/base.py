@@ -128,6 +128,10 @@ class Dataset:
     class_names: list[str] | None = None
     #: number of distinct training samples of a finite dataset (``None``: drawn afresh)
     size: int | None = None
+    #: ``(num_classes,)`` frequencies a conditional generator draws its labels from when
+    #: none is given, set when the labels are clusters rather than classes (see
+    #: :mod:`ganforge.data.clusters`); ``None``: the classes in turn
+    label_prior: np.ndarray | None = None
 
     #: set when model space is the data's range mapped onto a bounded output's range
     range_map: RangeMap | None = None

@@ -143,6 +143,8 @@ class ImageDecoder(ImageDataset):
         self.shape = tuple(codec["shape"])
         self.num_classes = codec.get("num_classes")
         self.class_names = codec.get("class_names")
+        prior = codec.get("label_prior")  # absent: labels are classes (older checkpoints too)
+        self.label_prior = None if prior is None else np.asarray(prior, dtype=np.float64)
         super().__init__()
 
 

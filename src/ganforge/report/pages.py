@@ -46,7 +46,10 @@ def _model(run: RunFiles) -> str:
     counts = next((c.parameters for c in run.checkpoints.values() if c.parameters), {})
     if counts:
         parts.append(f"G {counts.get('G', 0):,} / D {counts.get('D', 0):,} parameters")
-    if model.get("conditional") not in (None, "none"):
+    if run.config.get("self_condition"):
+        k = run.config["self_condition"]
+        parts.append(f"self-conditioned ({model.get('conditional')}, {k} k-means clusters)")
+    elif model.get("conditional") not in (None, "none"):
         parts.append(f"conditional ({model['conditional']}, {model.get('num_classes')} classes)")
     return ", ".join(parts)
 

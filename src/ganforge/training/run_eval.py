@@ -13,7 +13,8 @@ from ganforge.training.sampling import complete, default_labels, generate
 
 
 def sample_run(tr: Any, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` samples in native units (conditional runs: balanced classes)."""
+    """``n`` samples in native units (conditional runs: balanced classes; self-conditioned
+    runs: the clusters at their frequencies)."""
     cfg = tr.cfg
     return generate(
         tr.sampling_generator,
@@ -24,6 +25,7 @@ def sample_run(tr: Any, n: int, seed: int = 0) -> np.ndarray:
         decode=tr.data.decode,
         num_classes=cfg.model.num_classes if tr.conditional else 0,
         noise=cfg.noise,
+        label_prior=tr.data.label_prior,
     )
 
 
@@ -31,7 +33,9 @@ def evaluate_run(tr: Any, n: int | None = None, seed: int = 0) -> dict[str, Any]
     """The registered evaluator of the data kind on ``n`` samples (default
     ``eval_samples``), with the protocol's generator (ema/raw) and step."""
     n, k = n or tr.cfg.eval_samples, tr.cfg.model.num_classes
-    labels = default_labels(n, k) if tr.conditional and k else None
+    # the classes each sample was drawn for; a self-conditioned run's clusters are not
+    # classes an evaluator could check (its samples are judged as unconditional ones)
+    labels = default_labels(n, k) if tr.conditional and k and tr.data.label_prior is None else None
     fake = tr.sample(n, seed=seed)
     finish = functools.partial(complete, tr.sampling_generator, tr.data, seed=seed)
     metrics = evaluate_samples(tr.data, fake, n, seed, labels=labels, complete=finish)

@@ -71,21 +71,35 @@ def draw_noise(
     return truncated_normal(shape, truncation, rng).to(device)
 
 
-def default_labels(n: int, num_classes: int) -> np.ndarray:
+#: 1 / golden ratio: ``frac(0.5 + i / φ)`` spreads every prefix of ``i`` evenly over [0, 1)
+_INV_PHI = (5**0.5 - 1) / 2
+
+
+def default_labels(n: int, num_classes: int, prior: Any = None) -> np.ndarray:
     """The classes a conditional generator draws when none is given: ``i % num_classes``
-    for sample ``i`` (balanced, and known to the evaluator without storing them)."""
-    return np.arange(n, dtype=np.int64) % int(num_classes)
+    for sample ``i`` (balanced, and known to the evaluator without storing them). With
+    ``prior`` ``(num_classes,)`` class frequencies (a self-conditioned run's clusters),
+    sample ``i`` takes the class whose share of the cumulative frequencies holds
+    ``frac(0.5 + i / φ)``: deterministic, interleaved, and every prefix of ``m`` samples
+    holds each class ``m · prior`` times to within a few samples."""
+    if prior is None:
+        return np.arange(n, dtype=np.int64) % int(num_classes)
+    cdf = np.cumsum(np.asarray(prior, dtype=np.float64))
+    u = np.modf(0.5 + np.arange(n) * _INV_PHI)[0] * cdf[-1]
+    return np.minimum(np.searchsorted(cdf, u, side="right"), int(num_classes) - 1).astype(np.int64)
 
 
-def _labels_for(n: int, num_classes: int, labels: int | Any) -> torch.Tensor | None:
+def _labels_for(
+    n: int, num_classes: int, labels: int | Any, prior: Any = None
+) -> torch.Tensor | None:
     """``(n,)`` class labels for a conditional generator: ``labels`` (one class or one per
-    sample) or the classes in turn; ``None`` for an unconditional one."""
+    sample) or :func:`default_labels`; ``None`` for an unconditional one."""
     if not num_classes:
         if labels is not None:
             raise ConfigError("labels were given but the generator is not conditional")
         return None
     if labels is None:
-        return torch.from_numpy(default_labels(n, num_classes))
+        return torch.from_numpy(default_labels(n, num_classes, prior))
     y = torch.as_tensor(labels, dtype=torch.long)
     y = y.reshape(-1).expand(n) if np.ndim(labels) == 0 else y
     if len(y) != n or (y < 0).any() or (y >= num_classes).any():
@@ -115,6 +129,7 @@ def generate(
     truncation: float | None = None,
     noise: str = "gaussian",
     conditions: torch.Tensor | None = None,
+    label_prior: Any = None,
 ) -> np.ndarray | torch.Tensor | list:
     """Draw ``n`` samples; the noise comes from a CPU generator seeded with ``seed``, so
     the result is reproducible for a given ``seed`` and ``batch_size`` on any device.
@@ -123,7 +138,8 @@ def generate(
     such as ``Dataset.decode``), the decoded native array. Memory is bounded by
     ``batch_size`` plus the output itself. A conditional generator (``num_classes > 0``)
     gets ``labels`` (one class, or one per sample); by default the classes in turn,
-    ``i % num_classes``. ``truncation`` t draws the noise from a normal truncated to
+    ``i % num_classes``, or with ``label_prior`` the classes at those frequencies (see
+    :func:`default_labels`). ``truncation`` t draws the noise from a normal truncated to
     [-t, t] (entries outside are redrawn; BigGAN's truncation trick; uniform noise: U(-t, t)
     for t < 1): more typical samples,
     less variety. ``conditions`` ``(n, ...)`` are given to the generator as they are
@@ -140,7 +156,7 @@ def generate(
     rng = torch.Generator().manual_seed(int(seed))
     if batch_size is None:
         batch_size = default_batch_size(generator, noise_dim, device, bool(num_classes))
-    y_all = _labels_for(n, num_classes, labels) if conditions is None else conditions
+    y_all = _labels_for(n, num_classes, labels, label_prior) if conditions is None else conditions
     if y_all is not None and len(y_all) != n:
         raise ConfigError(f"{len(y_all)} conditions were given for {n} samples")
     chunks = []

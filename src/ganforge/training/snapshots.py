@@ -17,7 +17,7 @@ import torch
 
 from ganforge.io import atomic_path
 from ganforge.training.rundir import save_npz
-from ganforge.training.sampling import draw_noise
+from ganforge.training.sampling import default_labels, draw_noise
 
 SNAPSHOT_SAMPLES = 1000
 IMAGE_SNAPSHOT_SAMPLES = 100  # a 10 x 10 grid per snapshot
@@ -34,7 +34,11 @@ class Snapshots:
         shape = (SNAPSHOT_SAMPLES, cfg.model.noise_dim)
         self.noise = draw_noise(shape, cfg.noise, rng).mul_(cfg.noise_std)
         k = cfg.model.num_classes  # 0 for conditions that are not classes (prompts)
-        self.labels = torch.arange(SNAPSHOT_SAMPLES) % k if self.conditional and k else None
+        self.labels = (
+            torch.from_numpy(default_labels(SNAPSHOT_SAMPLES, k, data.label_prior))
+            if self.conditional and k
+            else None
+        )
         self._grid: tuple[dict[str, np.ndarray], torch.Tensor] | None = None
 
     def take(self, run: Path, G: torch.nn.Module, D: torch.nn.Module, step: int) -> None:
