@@ -71,6 +71,16 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
                 "precision": "bf16",
             },
         ),
+        # self-conditioning: the clusters are rebuilt the same on resume
+        (
+            "nonsaturating",
+            0.0,
+            {
+                "dataset": "digits",
+                "model": ModelConfig(arch="dcgan", noise_dim=8, base_width=4),
+                "self_condition": 4,
+            },
+        ),
     ],
     ids=[
         "nonsaturating",
@@ -83,6 +93,7 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
         "nonsaturating-lazy-r1",
         "augmented-images",
         "bf16-images",
+        "self-conditioned-images",
     ],
 )
 def test_resume_is_bitwise_identical_to_an_uninterrupted_run(

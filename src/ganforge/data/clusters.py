@@ -50,12 +50,17 @@ def cluster_images(dataset: ImageDataset, k: int, seed: int = 0) -> np.ndarray:
 
     n = int(dataset.size)
     if n < 2 * k:
-        raise DataError(f"self_condition {k} needs at least {2 * k} images; {dataset.name!r} has {n}")
+        raise DataError(
+            f"self_condition {k} needs at least {2 * k} images; {dataset.name!r} has {n}"
+        )
     rng = np.random.default_rng(seed)
     fit_idx = np.sort(rng.choice(n, size=min(n, FIT_IMAGES), replace=False))
     with threadpool_limits(1):
         x_fit = np.concatenate(
-            [_pixels(dataset._images(fit_idx[s : s + _CHUNK])) for s in range(0, len(fit_idx), _CHUNK)]
+            [
+                _pixels(dataset._images(fit_idx[s : s + _CHUNK]))
+                for s in range(0, len(fit_idx), _CHUNK)
+            ]
         )
         dims = min(PCA_COMPONENTS, x_fit.shape[1], len(x_fit) - 1)
         pca = PCA(dims, svd_solver="randomized", random_state=seed).fit(x_fit)
