@@ -92,9 +92,10 @@ def _model_config(
     if overrides:
         base.update(_known("model", ModelConfig, overrides))
     if cfg.self_condition:
-        if info.kind != "image":
+        if info.kind not in ("image", "lowdim"):
             raise ConfigError(
-                f"self_condition clusters images; dataset {cfg.dataset!r} holds {info.kind} data"
+                f"self_condition clusters images or numeric points; dataset {cfg.dataset!r} "
+                f"holds {info.kind} data"
             )
         if base.get("conditional", "none") in ("none", "prompt"):
             base["conditional"] = "projection"

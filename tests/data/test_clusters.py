@@ -16,7 +16,7 @@ from ganforge.api import load_generator
 from ganforge.cli import main
 from ganforge.config import TrainConfig
 from ganforge.data import build_dataset, decoder_from_codec
-from ganforge.data.clusters import SelfConditioned, cluster_images
+from ganforge.data.clusters import SelfConditioned, SelfConditionedPoints, cluster_images
 from ganforge.data.images import ArrayImageDataset
 from ganforge.defaults import resolve
 from ganforge.errors import ConfigError, DataError
@@ -69,6 +69,42 @@ def test_self_conditioned_data_hold_clusters_and_their_frequencies() -> None:
     np.testing.assert_allclose(decoder.label_prior, data.label_prior)
 
 
+def test_point_clusters_label_each_sample_by_its_nearest_centre() -> None:
+    base = build_dataset(resolve(TrainConfig(dataset="ring8")))
+    data = SelfConditionedPoints(base, 16, seed=3)
+    assert data.num_classes == 16 and data.kind == "lowdim"
+    np.testing.assert_allclose(data.label_prior.sum(), 1.0)
+    x, y = data.sample_batch(4000, torch.Generator().manual_seed(9))
+    x_base, _ = base.sample_batch(4000, torch.Generator().manual_seed(9))
+    assert torch.equal(x, x_base)  # the same draws as the data without clusters
+    d = torch.cdist(x.double(), data.centres)
+    assert torch.equal(y, d.argmin(dim=1))
+    # a cluster never spans two of ring8's modes (std 0.01, 0.77 apart)
+    native = data.decode(x)
+    mode = np.linalg.norm(native[:, None] - base.modes[None], axis=2).argmin(axis=1)
+    for c in range(16):
+        assert len(set(mode[(y == c).numpy()].tolist())) <= 1, c
+    # the samples decode as the data's do; the codec carries the frequencies
+    np.testing.assert_allclose(native, base.decode(x))
+    decoder = decoder_from_codec(json.loads(json.dumps(data.codec())))
+    np.testing.assert_allclose(decoder.label_prior, data.label_prior)
+    np.testing.assert_allclose(decoder.decode(x), native)
+
+
+def test_huge_image_sets_get_each_batchs_clusters_as_drawn() -> None:
+    from ganforge.data.images import StackedDataset
+
+    base, _ = _three_groups((60, 100, 40))
+    stacked = StackedDataset(base.data[:, 0].numpy(), base.labels % 10)
+    data = SelfConditioned(stacked, 4, seed=0)
+    assert data.clusters is None  # 200³ triples: not labelled one by one
+    x, y = data.sample_batch(64, torch.Generator().manual_seed(2))
+    x_base, _ = stacked.sample_batch(64, torch.Generator().manual_seed(2))
+    assert torch.equal(x, x_base)
+    assert y.tolist() == data.fitted.predict(stacked.decode(x)).tolist()
+    np.testing.assert_allclose(data.label_prior.sum(), 1.0)
+
+
 def test_prior_labels_hold_every_class_at_its_share_in_every_prefix() -> None:
     prior = np.array([0.5, 0.3, 0.0, 0.2])
     labels = default_labels(1000, 4, prior)
@@ -85,8 +121,10 @@ def test_resolve_makes_a_self_conditioned_run_conditional_on_k_clusters() -> Non
     assert cfg.model.conditional == "projection" and cfg.model.num_classes == 6
     cfg = resolve(TrainConfig(dataset="digits", self_condition=6, model={"conditional": "acgan"}))
     assert cfg.model.conditional == "acgan" and cfg.model.num_classes == 6
-    with pytest.raises(ConfigError, match="self_condition clusters images; .*lowdim"):
-        resolve(TrainConfig(dataset="ring8", self_condition=4))
+    with pytest.raises(ConfigError, match="self_condition clusters images or numeric .*sequence"):
+        resolve(TrainConfig(dataset="arithmetic", self_condition=4))
+    cfg = resolve(TrainConfig(dataset="ring8", self_condition=16))
+    assert cfg.model.conditional == "projection" and cfg.model.num_classes == 16
     with pytest.raises(ConfigError, match="at least 2 clusters, got 1"):
         TrainConfig(dataset="digits", self_condition=1)
 

@@ -177,11 +177,12 @@ def build_dataset(cfg) -> Dataset:
     range onto the output's range, anything else standardises (see
     :mod:`ganforge.data.scaling`). A config without a complete model standardises."""
     data = dataset_info(cfg.dataset, getattr(cfg, "columns", None)).factory(cfg)
-    if getattr(cfg, "self_condition", 0):
-        from ganforge.data.clusters import SelfConditioned
+    data = scale_for_output(data, getattr(getattr(cfg, "model", None), "g_output", None))
+    if getattr(cfg, "self_condition", 0):  # clusters in the final model space
+        from ganforge.data.clusters import self_condition
 
-        data = SelfConditioned(data, cfg.self_condition, seed=cfg.seed)
-    return scale_for_output(data, getattr(getattr(cfg, "model", None), "g_output", None))
+        data = self_condition(data, cfg.self_condition, seed=cfg.seed)
+    return data
 
 
 def _register_builtins() -> None:

@@ -233,6 +233,8 @@ class Decoder(Dataset):
         self.mode_std = codec.get("mode_std")
         self.num_classes = codec.get("num_classes")
         self.class_names = codec.get("class_names")
+        prior = codec.get("label_prior")  # absent: labels are classes (older checkpoints too)
+        self.label_prior = None if prior is None else np.asarray(prior, dtype=np.float64)
         super().__init__(np.asarray(codec["mean"]), np.asarray(codec["std"]))
         if codec.get("scaling") is not None:  # absent: standardised (older checkpoints too)
             self.range_map = RangeMap.from_codec(codec["scaling"], len(self.mean))
