@@ -65,8 +65,8 @@ class TrainConfig:
     image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
     self_condition: int = option(
         0,
-        "images: condition G and D on K k-means clusters of the training images, drawn at "
-        "their frequencies when sampling (an unconditional model; 0 = off)",
+        "images and numeric points: condition G and D on K k-means clusters of the training "
+        "data, drawn at their frequencies when sampling (an unconditional model; 0 = off)",
     )
     preset: str | None = option(None, "model preset (default: the dataset's)")
     model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
