@@ -50,6 +50,18 @@ def _pixels(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
 
+def _with_clusters(codec: dict[str, Any], prior: np.ndarray) -> dict[str, Any]:
+    """The data's codec with the clusters as its classes and their frequencies."""
+    k = len(prior)
+    return {
+        **codec,
+        "num_classes": k,
+        "class_names": None,
+        "label_prior": prior.tolist(),
+        "self_condition": k,
+    }
+
+
 class ImageClusters:
     """PCA + k-means of images fitted on at most :data:`FIT_IMAGES` of ``dataset``'s
     images drawn with ``seed`` (one thread: the same on every process and resume).
@@ -147,14 +159,7 @@ class SelfConditioned(ImageDataset):
         return getattr(self.base, name)
 
     def codec(self) -> dict[str, Any]:
-        out = self.base.codec()
-        out.update(
-            num_classes=self.num_classes,
-            class_names=None,
-            label_prior=self.label_prior.tolist(),
-            self_condition=self.num_classes,
-        )
-        return out
+        return _with_clusters(self.base.codec(), self.label_prior)
 
     def _images(self, idx: np.ndarray) -> np.ndarray:
         return self.base._images(idx)
@@ -233,14 +238,7 @@ class SelfConditionedPoints(Dataset):
         return self.inner.value_range()
 
     def codec(self) -> dict[str, Any]:
-        out = self.inner.codec()
-        out.update(
-            num_classes=self.num_classes,
-            class_names=None,
-            label_prior=self.label_prior.tolist(),
-            self_condition=self.num_classes,
-        )
-        return out
+        return _with_clusters(self.inner.codec(), self.label_prior)
 
     def __getattr__(self, name: str) -> Any:  # whatever else the inner dataset offers
         if name == "inner":
