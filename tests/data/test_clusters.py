@@ -77,8 +77,9 @@ def test_point_clusters_label_each_sample_by_its_nearest_centre() -> None:
     x, y = data.sample_batch(4000, torch.Generator().manual_seed(9))
     x_base, _ = base.sample_batch(4000, torch.Generator().manual_seed(9))
     assert torch.equal(x, x_base)  # the same draws as the data without clusters
-    d = torch.cdist(x.double(), data.centres)
-    assert torch.equal(y, d.argmin(dim=1))
+    d = torch.cdist(x.double(), data.centres)  # the chosen centre is a nearest one
+    chosen = d.gather(1, y[:, None])[:, 0]
+    assert (chosen <= d.min(dim=1).values + 1e-5).all() and y.dtype == torch.int64
     # a cluster never spans two of ring8's modes (std 0.01, 0.77 apart)
     native = data.decode(x)
     mode = np.linalg.norm(native[:, None] - base.modes[None], axis=2).argmin(axis=1)

@@ -212,24 +212,33 @@ class SelfConditionedPoints(Dataset):
         with threadpool_limits(1):
             kmeans = KMeans(k, n_init=3, random_state=seed).fit(fit.numpy())
         self.centres = torch.from_numpy(kmeans.cluster_centers_).double()  # (k, D)
+        self._cache: torch.Tensor | None = None  # the centres in the batches' dtype/device
         self.num_classes, self.class_names = int(k), None
         counts = np.bincount(self._nearest(fit).numpy(), minlength=k).astype(np.float64)
+        self._cache = None
         self.label_prior = counts / counts.sum()
 
     def _nearest(self, x: torch.Tensor) -> torch.Tensor:
-        """The nearest centre ``(B,)`` int64 of each sample ``x`` ``(B, ...)`` (model space)."""
-        flat = x.reshape(len(x), -1).to("cpu", torch.float64)
-        return torch.cdist(flat, self.centres).argmin(dim=1)
+        """The nearest centre ``(B,)`` int64 of each sample ``x`` ``(B, ...)`` (model space):
+        the argmin of ``‖c‖² - 2 x·c`` (``‖x‖²`` is the same for every centre)."""
+        flat = x.reshape(len(x), -1)
+        c = self._centres_like(flat)
+        return torch.addmm((c * c).sum(dim=1), flat, c.T, alpha=-2.0).argmin(dim=1)
+
+    def _centres_like(self, x: torch.Tensor) -> torch.Tensor:
+        if self._cache is None or self._cache.device != x.device or self._cache.dtype != x.dtype:
+            self._cache = self.centres.to(x.device, x.dtype)
+        return self._cache
 
     def sample_batch(
         self, batch_size: int, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         x, _ = self.inner.sample_batch(batch_size, generator)
-        return x, self._nearest(x).to(x.device)
+        return x, self._nearest(x)
 
     def batch_at(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         x, _ = self.inner.batch_at(idx)
-        return x, self._nearest(x).to(x.device)
+        return x, self._nearest(x)
 
     def sample_real(self, n: int, seed: int) -> np.ndarray:
         return self.inner.sample_real(n, seed)
