@@ -89,6 +89,8 @@ def sidecar(loaded: Any, fmt: str, out: Path) -> dict[str, Any]:
     }
     if loaded.num_classes:
         inputs["y"] = {"shape": [None], "dtype": "int64", "num_classes": loaded.num_classes}
+        if loaded.decoder.label_prior is not None:  # self-conditioned: draw y at these rates
+            inputs["y"]["label_prior"] = np.asarray(loaded.decoder.label_prior).tolist()
     return {
         "format": fmt,
         "file": out.name,

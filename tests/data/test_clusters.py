@@ -171,3 +171,15 @@ def test_a_self_conditioned_run_is_evaluated_as_an_unconditional_one(run: Path) 
     assert "fid" in metrics and "label_accuracy" not in metrics
     assert main(["evaluate", str(run), "--n", "60"]) == 0
     assert "label_accuracy" not in json.loads((run / "metrics.json").read_text())
+
+
+def test_exports_and_decoders_keep_the_cluster_frequencies(run: Path, tmp_path: Path) -> None:
+    from ganforge.export import export_generator
+
+    prior = load_generator(run).decoder.label_prior
+    _, side = export_generator(run, "safetensors", tmp_path / "g.safetensors")
+    y = json.loads(side.read_text())["inputs"]["y"]
+    assert y["num_classes"] == 5
+    np.testing.assert_allclose(y["label_prior"], prior)
+    again = decoder_from_codec(json.loads(json.dumps(load_generator(run).decoder.codec())))
+    np.testing.assert_allclose(again.label_prior, prior)  # a decoder's codec passes it on

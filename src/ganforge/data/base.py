@@ -192,6 +192,8 @@ class Dataset:
             out["scaling"] = self.range_map.to_codec()
         if self.levels:
             out["levels"] = {str(j): v.tolist() for j, v in self.levels.items()}
+        if self.label_prior is not None:  # a decoder passes a self-conditioned run's on
+            out["label_prior"] = np.asarray(self.label_prior).tolist()
         return out
 
     # -- sampling -----------------------------------------------------------------------

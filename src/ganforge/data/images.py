@@ -77,7 +77,7 @@ class ImageDataset(Dataset):
         return to_uint8(x)
 
     def codec(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "kind": "image",
             "shape": list(self.shape),
@@ -85,6 +85,9 @@ class ImageDataset(Dataset):
             "num_classes": self.num_classes,
             "class_names": self.class_names,
         }
+        if self.label_prior is not None:  # a decoder passes a self-conditioned run's on
+            out["label_prior"] = np.asarray(self.label_prior).tolist()
+        return out
 
     def _images(self, idx: np.ndarray) -> np.ndarray:
         raise NotImplementedError
