@@ -112,10 +112,13 @@ class ImageClusters:
 def cluster_images(dataset: ImageDataset, k: int, seed: int = 0) -> np.ndarray:
     """The k-means cluster ``(N,)`` int64 in ``[0, k)`` of each of ``dataset``'s ``N``
     images (see :class:`ImageClusters`). Deterministic given ``seed``."""
-    clusters = ImageClusters(dataset, k, seed)
+    return _every_cluster(ImageClusters(dataset, k, seed), dataset)
+
+
+def _every_cluster(fitted: ImageClusters, dataset: ImageDataset) -> np.ndarray:
     idx = np.arange(int(dataset.size))
     return np.concatenate(
-        [clusters.predict(dataset._images(idx[s : s + _CHUNK])) for s in range(0, len(idx), _CHUNK)]
+        [fitted.predict(dataset._images(idx[s : s + _CHUNK])) for s in range(0, len(idx), _CHUNK)]
     )
 
 
@@ -139,13 +142,7 @@ class SelfConditioned(ImageDataset):
         self.clusters: np.ndarray | None = None
         labels = self.fitted.fit_labels
         if base.size <= PRECOMPUTE_MAX:
-            idx = np.arange(int(base.size))
-            self.clusters = np.concatenate(
-                [
-                    self.fitted.predict(base._images(idx[s : s + _CHUNK]))
-                    for s in range(0, len(idx), _CHUNK)
-                ]
-            )
+            self.clusters = _every_cluster(self.fitted, base)
             labels = self.clusters
         self.num_classes = int(k)
         self.class_names = None
