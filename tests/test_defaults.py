@@ -10,7 +10,7 @@ import pytest
 
 from ganforge.config import GENERIC_DEFAULTS, TrainConfig
 from ganforge.data import dataset_info
-from ganforge.data.tabular import TABLE_TRAINING, r1_for_table, table_shape
+from ganforge.data.tabular import TABLE_TRAINING, clusters_for_table, r1_for_table, table_shape
 from ganforge.defaults import resolve
 from ganforge.errors import ConfigError
 
@@ -34,7 +34,32 @@ def test_a_table_with_no_flag_resolves_to_the_table_defaults(table: str) -> None
     # (2 significant digits)
     assert cfg.r1_weight == pytest.approx(0.1125, abs=6e-3) and cfg.r1_every == 4
     assert cfg.sample_every == 400 and cfg.checkpoint_every == 800
-    assert dataset_info(table).train_defaults == {**TABLE_TRAINING, "r1_weight": cfg.r1_weight}
+    # self-conditioned on k-means clusters of the rows, one per 8 rows: 40 // 8 = 5
+    assert cfg.self_condition == 5
+    assert (cfg.model.conditional, cfg.model.num_classes) == ("projection", 5)
+    assert dataset_info(table).train_defaults == {
+        **TABLE_TRAINING,
+        "r1_weight": cfg.r1_weight,
+        "self_condition": 5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "k"), [(5000, 16), (150, 16), (128, 16), (100, 12), (20, 2), (16, 2), (15, 0), (1, 0)]
+)
+def test_a_table_is_self_conditioned_on_one_cluster_per_8_rows_up_to_16(rows: int, k: int) -> None:
+    assert clusters_for_table(rows) == k
+
+
+def test_the_clusters_give_way_to_the_user_and_to_table_models(table: str) -> None:
+    """``--self-condition 0`` switches the default off, a given K wins, and a model that
+    reads the file as a mixed-type table (``ctgan``) is not self-conditioned."""
+    off = resolve(TrainConfig(dataset=table, self_condition=0))
+    assert off.self_condition == 0 and off.model.conditional == "none"
+    assert resolve(TrainConfig(dataset=table, self_condition=3)).model.num_classes == 3
+    ctgan = resolve(TrainConfig(dataset=table, preset="ctgan"))
+    assert ctgan.self_condition == 0 and ctgan.model.conditional == "none"
+    assert resolve(TrainConfig(dataset="ring8")).self_condition == 0  # tuned data sets: off
 
 
 @pytest.mark.parametrize(
@@ -113,6 +138,7 @@ def test_another_loss_brings_its_own_learning_rates(table: str, loss: str) -> No
 def test_named_datasets_keep_the_generic_defaults(dataset: str) -> None:
     cfg = resolve(TrainConfig(dataset=dataset))
     assert {name: getattr(cfg, name) for name in GENERIC_DEFAULTS} == {
+        "self_condition": 0,
         "r1_weight": 0.0,
         "r1_every": 1,
         "mle_steps": 0,

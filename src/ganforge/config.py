@@ -63,10 +63,11 @@ class TrainConfig:
         "prints one to edit); reads the CSV as a mixed-type table",
     )
     image_size: int | None = option(None, "resize images to this side in pixels (folders: 64)")
-    self_condition: int = option(
-        0,
+    self_condition: int | None = option(
+        None,
         "images and numeric points: condition G and D on K k-means clusters of the training "
-        "data, drawn at their frequencies when sampling (an unconditional model; 0 = off)",
+        "data, drawn at their frequencies when sampling (an unconditional model; 0 = off; "
+        "default: the dataset's, on for a numeric .csv/.npy file, else off)",
     )
     preset: str | None = option(None, "model preset (default: the dataset's)")
     model: ModelConfig | dict[str, Any] | None = option(None, "model options", cli=False)
@@ -180,7 +181,7 @@ class TrainConfig:
         if self.columns is not None and not isinstance(self.columns, str):
             raise OptionTypeError(f"columns must be a path to a YAML file, got {self.columns!r}")
         _check_int("image_size", self.image_size, minimum=4, allow_none=True)
-        _check_int("self_condition", self.self_condition, minimum=0)
+        _check_int("self_condition", self.self_condition, minimum=0, allow_none=True)
         if self.self_condition == 1:
             raise ConfigError("self_condition must be 0 (off) or at least 2 clusters, got 1")
         if self.loss is not None and (not isinstance(self.loss, str) or not self.loss):
@@ -321,6 +322,7 @@ class ResolvedConfig(TrainConfig):
     preset: str = "toy2d"
     loss: str = "nonsaturating"
     model: ModelConfig = ModelConfig()
+    self_condition: int = 0
     r1_weight: float = 0.0
     r1_every: int = 1
     mle_steps: int = 0
@@ -356,6 +358,7 @@ class ResolvedConfig(TrainConfig):
 
 #: The fields :func:`ganforge.defaults.resolve` fills in.
 RESOLVED = (
+    "self_condition",
     "preset",
     "loss",
     "model",
@@ -387,6 +390,7 @@ RESOLVED = (
 #: ``n_critic``: :data:`LOSS_TUNED`); those were tuned with the dataset's default loss and
 #: apply only with it, any other loss brings its own (:class:`~ganforge.losses.Loss`).
 GENERIC_DEFAULTS: dict[str, Any] = {
+    "self_condition": 0,
     "r1_weight": 0.0,
     "r1_every": 1,
     "mle_steps": 0,

@@ -37,6 +37,11 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     cfg = with_dataset_defaults(dataclasses.replace(cfg, loss=loss_name), info)
     preset_name = cfg.preset or info.default_preset
     model = _model_config(cfg, info, preset_name, model_overrides)
+    if user.self_condition is None and cfg.self_condition and _takes_layout(model):
+        # the dataset's clusters are for models of points; a table model reads the file
+        # as a mixed-type table, which is not clustered
+        cfg = dataclasses.replace(cfg, self_condition=0)
+        model = _model_config(cfg, info, preset_name, model_overrides)
     cfg = dataclasses.replace(cfg, **_without_likelihood(user, model))
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
         raise ConfigError(
@@ -110,6 +115,11 @@ def _model_config(
             )
         base["num_classes"] = info.num_classes
     return ModelConfig(**base)
+
+
+def _takes_layout(model: ModelConfig) -> bool:
+    """The model shapes its heads to a table's columns (see ``build_models``)."""
+    return bool(getattr(MODELS.get(model.arch), "takes_layout", False))
 
 
 def _without_likelihood(user: TrainConfig, model: ModelConfig) -> dict[str, Any]:

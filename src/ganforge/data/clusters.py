@@ -200,7 +200,7 @@ class SelfConditionedPoints(Dataset):
         from threadpoolctl import threadpool_limits
 
         self.inner = inner
-        for attr in ("name", "shape", "kind", "modes", "mode_std", "columns", "levels"):
+        for attr in ("name", "shape", "kind", "size", "modes", "mode_std", "columns", "levels"):
             setattr(self, attr, getattr(inner, attr))
         super().__init__(inner.mean, inner.std)
         self.range_map = inner.range_map
