@@ -5,11 +5,14 @@ another host or torch version. It times the alternating non-saturating step of t
 ``mlp-2d`` benchmark task (G: 100-d noise, 3x256 ReLU, tanh to 2-D; D: 3x256 LeakyReLU
 0.2; batch 64; Adam 2e-4, betas (0.5, 0.999)) written as plain PyTorch in three ways:
 
-- ``eager``: the step as written;
+- ``eager``: the step as written (Adam's default implementation);
+- ``eager+fused``: the same with Adam's fused kernel (``fused=True``, what ganforge uses);
 - ``compiled``: G's forward and each phase's loss (D's on the real and detached fake
   batch, G's through D) wrapped in ``torch.compile`` (inductor; compiled forward and
   backward graphs), the optimizer eager;
-- ``compiled+opt``: the same with each optimizer's ``step`` compiled too.
+- ``compiled+opt``: the same with each optimizer's ``step`` compiled too;
+- ``compiled-step``: the whole step function (both phases, backward calls and optimizer
+  steps) in one ``torch.compile``; dynamo splits it where it cannot trace.
 
 Each variant runs in its own process (so compilation caches do not leak between them),
 after a warm-up that includes compilation; the rate is the median of ``--repeats``
@@ -27,7 +30,7 @@ import subprocess
 import sys
 import time
 
-VARIANTS = ("eager", "compiled", "compiled+opt")
+VARIANTS = ("eager", "eager+fused", "compiled", "compiled+opt", "compiled-step")
 
 
 def child(variant: str, threads: int, steps: int, repeats: int) -> dict:
@@ -46,8 +49,9 @@ def child(variant: str, threads: int, steps: int, repeats: int) -> dict:
     G = nn.Sequential(mlp(100, 2, nn.ReLU), nn.Tanh())
     D = mlp(2, 1, lambda: nn.LeakyReLU(0.2))
     batch = 64
-    opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    fused = {"fused": True} if variant == "eager+fused" else {}
+    opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999), **fused)
+    opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999), **fused)
     softplus = nn.functional.softplus
 
     def real() -> torch.Tensor:  # the unit disk
@@ -61,7 +65,7 @@ def child(variant: str, threads: int, steps: int, repeats: int) -> dict:
         return softplus(-D(fake)).mean()
 
     generate, d_step, g_step = G, opt_d.step, opt_g.step
-    if variant != "eager":
+    if variant.startswith("compiled"):
         generate, d_loss, g_loss = torch.compile(G), torch.compile(d_loss), torch.compile(g_loss)
     if variant == "compiled+opt":
         d_step, g_step = torch.compile(opt_d.step), torch.compile(opt_g.step)
@@ -77,6 +81,8 @@ def child(variant: str, threads: int, steps: int, repeats: int) -> dict:
         loss.backward()
         g_step()
 
+    if variant == "compiled-step":
+        step = torch.compile(step)
     start = time.perf_counter()
     for _ in range(20):
         step()
@@ -108,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         for variant in VARIANTS:
             cmd = [sys.executable, __file__, "--child", variant, str(threads)]
             cmd += ["--steps", str(args.steps), "--repeats", str(args.repeats)]
-            res = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                err = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "?"
+                print(f"| {threads} | {variant} | failed: {err[:120]} | | | |", flush=True)
+                continue
+            res = json.loads(proc.stdout)
             med = statistics.median(res["rates"])
             eager = eager or med
             print(
