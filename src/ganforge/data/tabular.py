@@ -83,7 +83,8 @@ def clusters_for_table(rows: int) -> int:
     G and a projection D conditioned on the clusters of the rows (drawn at their
     frequencies when sampling) fit every case of ``benchmarks/lowdim_defaults.py``, seeds
     0-2: the 2-D shapes' sliced W1 at 0.73-1.12x the real-vs-real floor (the unconditional
-    model: 0.94-1.72x, and 8 Gaussians' modes bridged), the tables' MMD at 1.02-1.4x."""
+    model: 0.94-1.72x, and 8 Gaussians' modes bridged), the tables' MMD² at 1.07-1.39x
+    (held-out iris: 0.98-1.11x); docs/BENCHMARKS.md."""
     k = min(MAX_CLUSTERS, max(rows, 0) // ROWS_PER_CLUSTER)
     return k if k >= 2 else 0
 
