@@ -1,0 +1,29 @@
+"""The speed benchmarks time what they say: a timed block of ganforge's loop writes no
+checkpoint (the hand-written loop it is compared with writes none), and the
+``torch.compile`` probe's step runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import compile_probe  # noqa: E402
+import throughput  # noqa: E402
+
+
+def test_a_timed_block_of_the_loop_trains_and_writes_no_checkpoint(tmp_path: Path) -> None:
+    task = next(t for t in throughput.TASKS if t.name == "mlp2d-disk")
+    trainer = throughput.make_trainer(task, tmp_path / "run", steps=10, threads=1)
+    before = [p.detach().clone() for p in trainer.G.parameters()]
+    seconds = throughput.run_ganforge(trainer, 5)
+    assert seconds > 0 and trainer.step == 5
+    assert any(not a.equal(b) for a, b in zip(before, trainer.G.parameters(), strict=True))
+    assert list((tmp_path / "run" / "checkpoints").iterdir()) == []
+
+
+def test_the_compile_probe_times_the_eager_step() -> None:
+    out = compile_probe.child("eager+fused", threads=1, steps=3, repeats=2)
+    assert out["variant"] == "eager+fused" and len(out["rates"]) == 2
+    assert all(rate > 0 for rate in out["rates"])
