@@ -60,6 +60,18 @@ def test_the_clusters_give_way_to_the_user_and_to_table_models(table: str) -> No
     ctgan = resolve(TrainConfig(dataset=table, preset="ctgan"))
     assert ctgan.self_condition == 0 and ctgan.model.conditional == "none"
     assert resolve(TrainConfig(dataset="ring8")).self_condition == 0  # tuned data sets: off
+    # a conditional model asked for keeps its own labels: the file has none
+    with pytest.raises(ConfigError, match="has no labels"):
+        resolve(TrainConfig(dataset=table, model={"conditional": "concat"}))
+    with pytest.raises(ConfigError, match="needs a sequence dataset"):
+        resolve(TrainConfig(dataset=table, model={"conditional": "prompt"}))
+
+
+def test_a_run_saved_before_self_conditioning_loads_unclustered(table: str) -> None:
+    """A saved config without the option (older runs) resumes as it was trained."""
+    assert TrainConfig.from_saved({"dataset": table}).self_condition == 0
+    assert TrainConfig.from_saved({"dataset": table, "self_condition": 5}).self_condition == 5
+    assert TrainConfig.from_dict({"dataset": table}).self_condition is None  # a new config
 
 
 @pytest.mark.parametrize(

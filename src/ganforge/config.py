@@ -268,10 +268,14 @@ class TrainConfig:
     @classmethod
     def from_saved(cls, data: dict[str, Any]) -> TrainConfig:
         """A config saved with a run or checkpoint: its model options are the whole model,
-        and options added to ganforge since it was saved take their defaults."""
+        and options added to ganforge since it was saved take their defaults, except
+        ``self_condition``, which is 0 (off): a run saved before it existed was not
+        self-conditioned, whatever its dataset's default is now."""
         model = data.get("model") if isinstance(data, dict) else None
         if isinstance(model, dict):
             data = {**data, "model": ModelConfig(**_known("model", ModelConfig, model))}
+        if isinstance(data, dict) and "self_condition" not in data:
+            data = {**data, "self_condition": 0}
         return cls.from_dict(data)
 
 

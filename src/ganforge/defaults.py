@@ -36,12 +36,9 @@ def resolve(cfg: TrainConfig, model_overrides: dict[str, Any] | None = None) -> 
     user = cfg
     cfg = with_dataset_defaults(dataclasses.replace(cfg, loss=loss_name), info)
     preset_name = cfg.preset or info.default_preset
+    if user.self_condition is None and cfg.self_condition:
+        cfg = _dataset_clusters(cfg, info, preset_name, model_overrides)
     model = _model_config(cfg, info, preset_name, model_overrides)
-    if user.self_condition is None and cfg.self_condition and _takes_layout(model):
-        # the dataset's clusters are for models of points; a table model reads the file
-        # as a mixed-type table, which is not clustered
-        cfg = dataclasses.replace(cfg, self_condition=0)
-        model = _model_config(cfg, info, preset_name, model_overrides)
     cfg = dataclasses.replace(cfg, **_without_likelihood(user, model))
     if not loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
         raise ConfigError(
@@ -117,9 +114,18 @@ def _model_config(
     return ModelConfig(**base)
 
 
-def _takes_layout(model: ModelConfig) -> bool:
-    """The model shapes its heads to a table's columns (see ``build_models``)."""
-    return bool(getattr(MODELS.get(model.arch), "takes_layout", False))
+def _dataset_clusters(
+    cfg: TrainConfig, info: DatasetInfo, preset_name: str, overrides: dict[str, Any] | None
+) -> TrainConfig:
+    """``cfg`` with the dataset's default self-conditioning kept only for an
+    unconditional model of points: a model the user made conditional keeps its own
+    labels (and the error when the data has none), and a table model (its builder takes
+    the column layout) reads the file as a mixed-type table, which is not clustered."""
+    off = dataclasses.replace(cfg, self_condition=0)
+    plain = _model_config(off, info, preset_name, overrides)
+    if plain.conditional != "none" or getattr(MODELS.get(plain.arch), "takes_layout", False):
+        return off
+    return cfg
 
 
 def _without_likelihood(user: TrainConfig, model: ModelConfig) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import compile_probe  # noqa: E402
@@ -24,6 +26,11 @@ def test_a_timed_block_of_the_loop_trains_and_writes_no_checkpoint(tmp_path: Pat
 
 
 def test_the_compile_probe_times_the_eager_step() -> None:
-    out = compile_probe.child("eager+fused", threads=1, steps=3, repeats=2)
+    threads, rng = torch.get_num_threads(), torch.get_rng_state()
+    try:  # the probe sets the process's threads and seed
+        out = compile_probe.child("eager+fused", threads=1, steps=3, repeats=2)
+    finally:
+        torch.set_num_threads(threads)
+        torch.set_rng_state(rng)
     assert out["variant"] == "eager+fused" and len(out["rates"]) == 2
     assert all(rate > 0 for rate in out["rates"])

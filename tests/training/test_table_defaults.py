@@ -13,8 +13,10 @@ the same linear decay to 0 (about 16 s of CPU with the evaluation). Sliced W1 al
 blind to a blurred shape (two spirals drawn as a disc score 1.24x, docs/BENCHMARKS.md), so
 the k-NN density and coverage of ``ganforge.metrics.manifold.prdc`` (k = 5; Naeem et al.,
 2020) must also reach 0.8x their real-vs-real values. Measured on seed 0 (2026-11-29; a
-CPU run is exactly reproducible): sliced W1 1.14x the floor (0.0857 vs 0.0754), density
-0.886 (0.90x of 0.989), coverage 0.945 (0.98x of 0.964). With R1 γ 1, the table defaults
+CPU run is exactly reproducible) with the defaults self-conditioned on 16 clusters of the
+rows: sliced W1 0.69x the floor (0.0521 vs 0.0754), density 0.944 (0.95x of 0.989),
+coverage 0.943 (0.98x of 0.964); unconditional (``self_condition`` 0, the defaults
+before): 1.14x (0.0857), density 0.886 (0.90x), coverage 0.945 (0.98x). With R1 γ 1, the table defaults
 before R1 followed the rows' spacing, the same run fills the gap between the moons:
 density 0.69x, a failure; before R1 joined the table defaults it scored 3.42x in sliced
 W1, and the old defaults collapse onto a band or one arm (15-60x on the suite's shapes).
@@ -74,6 +76,7 @@ def test_csv_defaults_learn_two_moons_nobody_tuned_for(tmp_path: Path) -> None:
         "noise_std",
         "r1_weight",
         "r1_every",
+        "self_condition",
     )
     assert [getattr(short, k) for k in recipe] == [getattr(full, k) for k in recipe]
     train(cfg)
