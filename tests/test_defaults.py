@@ -65,6 +65,9 @@ def test_the_clusters_give_way_to_the_user_and_to_table_models(table: str) -> No
         resolve(TrainConfig(dataset=table, model={"conditional": "concat"}))
     with pytest.raises(ConfigError, match="needs a sequence dataset"):
         resolve(TrainConfig(dataset=table, model={"conditional": "prompt"}))
+    # clusters asked for with a table model: one line naming the clash
+    with pytest.raises(ConfigError, match="model 'ctgan' reads .* as a mixed-type table"):
+        resolve(TrainConfig(dataset=table, preset="ctgan", self_condition=4))
 
 
 def test_a_run_saved_before_self_conditioning_loads_unclustered(table: str) -> None:

@@ -99,6 +99,11 @@ def _model_config(
                 f"self_condition clusters images or numeric points; dataset {cfg.dataset!r} "
                 f"holds {info.kind} data"
             )
+        if getattr(MODELS.get(base["arch"]), "takes_layout", False):
+            raise ConfigError(
+                f"self_condition clusters images or numeric points; model {base['arch']!r} "
+                f"reads {cfg.dataset!r} as a mixed-type table (use --self-condition 0)"
+            )
         if base.get("conditional", "none") in ("none", "prompt"):
             base["conditional"] = "projection"
         base["num_classes"] = cfg.self_condition
