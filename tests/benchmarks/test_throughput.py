@@ -9,10 +9,18 @@ from pathlib import Path
 
 import torch
 
+from ganforge.data import DATASETS
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+_registered = dict(DATASETS._items)
 import compile_probe  # noqa: E402
 import throughput  # noqa: E402
+
+# throughput.py registers its random-image datasets on import; the rest of the suite
+# (``ganforge list``, error messages naming every dataset) must not see them
+DATASETS._items.clear()
+DATASETS._items.update(_registered)
 
 
 def test_a_timed_block_of_the_loop_trains_and_writes_no_checkpoint(tmp_path: Path) -> None:
