@@ -71,3 +71,22 @@ def test_cli_truncation(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     args = ["evaluate", str(run), "--n", "100", "--truncation", "0.3", "--out", str(report)]
     assert main(args) == 0
     assert json.loads(report.read_text())["protocol"]["truncation"] == 0.3
+
+
+def test_generate_builds_no_autograd_graph() -> None:
+    """Sampling runs under inference mode: the generator's weights require grad, the
+    samples do not, and the generator is back in its own mode afterwards."""
+    from ganforge.training.sampling import generate
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 2)
+
+        def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+            assert torch.is_inference_mode_enabled()
+            return self.lin(z)
+
+    g = Tiny().train()
+    out = generate(g, 5, 4, seed=0)
+    assert out.shape == (5, 2) and not out.requires_grad and g.training

@@ -212,7 +212,6 @@ class SelfConditionedPoints(Dataset):
         self._cache: torch.Tensor | None = None  # the centres in the batches' dtype/device
         self.num_classes, self.class_names = int(k), None
         counts = np.bincount(self._nearest(fit).numpy(), minlength=k).astype(np.float64)
-        self._cache = None
         self.label_prior = counts / counts.sum()
 
     def _nearest(self, x: torch.Tensor) -> torch.Tensor:

@@ -107,7 +107,6 @@ def _labels_for(
     return y
 
 
-@torch.inference_mode()
 def _check_request(n: Any, truncation: Any) -> None:
     if not isinstance(n, int) or n < 1:
         raise ConfigError(f"number of samples must be a positive integer, got {n!r}")
@@ -115,6 +114,18 @@ def _check_request(n: Any, truncation: Any) -> None:
         raise ConfigError(f"truncation must be a positive number, got {truncation!r}")
 
 
+def _inputs_for(
+    n: int, num_classes: int, labels: Any, label_prior: Any, conditions: torch.Tensor | None
+) -> torch.Tensor | None:
+    """The generator's second input for ``n`` samples: ``conditions`` as given (one per
+    sample), else the labels (:func:`_labels_for`), else None."""
+    y_all = _labels_for(n, num_classes, labels, label_prior) if conditions is None else conditions
+    if y_all is not None and len(y_all) != n:
+        raise ConfigError(f"{len(y_all)} conditions were given for {n} samples")
+    return y_all
+
+
+@torch.inference_mode()
 def generate(
     generator: nn.Module,
     n: int,
@@ -156,9 +167,7 @@ def generate(
     rng = torch.Generator().manual_seed(int(seed))
     if batch_size is None:
         batch_size = default_batch_size(generator, noise_dim, device, bool(num_classes))
-    y_all = _labels_for(n, num_classes, labels, label_prior) if conditions is None else conditions
-    if y_all is not None and len(y_all) != n:
-        raise ConfigError(f"{len(y_all)} conditions were given for {n} samples")
+    y_all = _inputs_for(n, num_classes, labels, label_prior, conditions)
     chunks = []
     try:
         with torch.random.fork_rng(devices=[]):
