@@ -80,8 +80,9 @@ class TrainConfig:
     n_critic: int | None = option(None, "D steps per G step (default: the loss's)")
     update: Update = option(
         "alternating",
-        "alternating: G steps through the updated D; simultaneous: one G forward serves "
-        "both updates and G's gradient goes through the pre-update D (the tutorials' step)",
+        "alternating: G steps through the updated D; simultaneous: one G forward and one D "
+        "pass on the fakes serve both updates, G's gradient through the pre-update D (the "
+        "tutorials' step)",
     )
     clip_value: float | None = option(
         None, "weight clipping for wasserstein (default 0.01; 0 = off)"

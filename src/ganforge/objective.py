@@ -122,13 +122,40 @@ class Objective:
     # -- phases ---------------------------------------------------------------------------
     def d_phase(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> DPhase:
         """Terms of one D update on ``real`` and detached ``fake`` ``(B, *shape)``."""
-        cfg, loss = self.cfg, self.loss
-        # Lazy R1: every r1_every-th D update carries the penalty, weighted r1_every times.
-        r1 = cfg.r1_weight > 0 and self.d_updates % cfg.r1_every == 0
-        self.d_updates += 1
+        r1 = self._r1_due()
         if r1:  # R1 differentiates D(real) with respect to the real batch
             real = real.detach().requires_grad_(True)
         d_real, d_fake, class_real = self._judge_pair(real, fake, y)
+        return self._d_terms(real, fake, y, d_real, d_fake, class_real, r1)
+
+    def shared_phases(
+        self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor
+    ) -> tuple[DPhase, torch.Tensor]:
+        """The tutorials' simultaneous step with one D pass on the fakes: ``fake`` keeps
+        its graph through G, and D's logits on it serve both D's terms and G's loss (G's
+        gradient goes through D before its update). Real and fake go through D separately,
+        so G's backward runs over the fakes only. Returns D's phase and G's loss; take
+        G's gradients first with ``retain_graph``."""
+        r1 = self._r1_due()
+        if r1:
+            real = real.detach().requires_grad_(True)
+        d_real, class_real = self.judge(real, y)
+        d_fake, class_fake = self.judge(fake, y)
+        g_loss = _sum(self._g_terms_from(d_fake, class_fake, fake, y, real.detach(), z))
+        phase = self._d_terms(real, fake.detach(), y, d_real, d_fake, class_real, r1)
+        return phase, g_loss
+
+    def _r1_due(self) -> bool:
+        """Lazy R1: every r1_every-th D update carries the penalty, weighted r1_every
+        times. Counts this D update."""
+        r1 = self.cfg.r1_weight > 0 and self.d_updates % self.cfg.r1_every == 0
+        self.d_updates += 1
+        return r1
+
+    def _d_terms(self, real, fake, y, d_real, d_fake, class_real, r1: bool) -> DPhase:
+        """D's terms from its logits on ``real`` and ``fake`` (``fake`` detached: the
+        penalty reads it; ``d_fake`` may carry G's graph, which D's gradient ignores)."""
+        cfg, loss = self.cfg, self.loss
         rt, ft = 1.0, 0.0
         if loss.uses_targets and (cfg.label_smoothing or cfg.label_noise):
             rt, ft = label_targets(
@@ -167,6 +194,10 @@ class Objective:
         ``mle_weight`` > 0 and the real batch and noise given, ``mle``: ``mle_weight`` times
         :meth:`mle_phase`'s term."""
         logits, classes = self.judge(fake, y)
+        return self._g_terms_from(logits, classes, fake, y, real, z)
+
+    def _g_terms_from(self, logits, classes, fake, y, real, z) -> dict[str, torch.Tensor]:
+        """G's terms given D's logits (and class logits) on ``fake``."""
         terms = {"adv": self.loss.g_loss(logits)}
         if classes is not None:  # G makes samples D's classifier reads as their label
             terms["aux"] = self.cfg.aux_weight * F.cross_entropy(classes.float(), y)

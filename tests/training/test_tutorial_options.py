@@ -88,6 +88,39 @@ def test_simultaneous_update_runs_one_generator_forward_per_step() -> None:
     assert len(calls) == 2
 
 
+def test_simultaneous_update_runs_discriminator_once_on_each_batch() -> None:
+    """D's pass on the fakes serves both updates, as in the TF tutorial: D sees the real
+    and the fake batch once each per step (2B rows), not the fakes a second time (3B)."""
+    t = Trainer(tiny_config(update="simultaneous", batch_size=16))
+    rows = []
+    t.D.register_forward_hook(lambda m, args, out: rows.append(args[0].shape[0]))
+    t.train_step()
+    assert sum(rows) == 2 * 16
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"r1_weight": 1.0, "r1_every": 1},
+        {"loss": "wgan-gp"},
+        {"label_smoothing": 0.1},
+        {"ema": 0.99},
+    ],
+)
+def test_simultaneous_step_with_every_d_term(options: dict) -> None:
+    """The shared D pass keeps each term: R1 on the real batch, the penalty on detached
+    fakes, smoothed targets. Both networks move and the logged terms are finite."""
+    t = Trainer(tiny_config(update="simultaneous", batch_size=16, **options))
+    g0, d0 = _weights(t.G), _weights(t.D)
+    for _ in range(2):
+        stats = t.train_step()
+    assert torch.isfinite(stats).all()
+    for before, net in ((g0, t.G), (d0, t.D)):
+        assert not all(torch.equal(a, b) for a, b in zip(before, _weights(net), strict=True))
+    for name in t.objective.term_names():
+        assert name in t._terms and torch.isfinite(t._terms[name])
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [

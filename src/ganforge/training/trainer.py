@@ -170,18 +170,21 @@ class Trainer:
         return g_loss.detach()
 
     def simultaneous_step(self) -> tuple[torch.Tensor, ...]:
-        """The tutorials' update: one G forward serves both phases and G's gradient goes
-        through the pre-update D. Returns detached ``(d_loss, D(real), D(fake), g_loss)``."""
+        """The tutorials' update: one G forward and one D pass on the fakes serve both
+        phases, and G's gradient goes through the pre-update D. Returns detached
+        ``(d_loss, D(real), D(fake), g_loss)``."""
         real, y = self.batches.real()
         z = self.batches.noise()
         fake = self.objective.generate(z, y)
-        g_loss = self.objective.g_loss(fake, y, real, z)
-        g_grads = self.step_g.gradients(g_loss)  # before D moves
-        d_loss, d_real, d_fake = self._d_phase_and_step(real, fake.detach(), y)
+        phase, g_loss = self.objective.shared_phases(real, fake, y, z)
+        g_grads = self.step_g.gradients(g_loss, retain_graph=True)  # before D moves
+        self.step_d(phase.total)
+        self.objective.after_d_step()
+        self._terms = phase.terms
         self.step_g.apply(g_grads)
         if self.G_ema is not None:
             networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
-        return d_loss, d_real, d_fake, g_loss.detach()
+        return phase.total.detach(), phase.d_real, phase.d_fake, g_loss.detach()
 
     def mle_step(self) -> torch.Tensor:
         """A warm-start step: G alone, by maximum likelihood on a real batch (D idle)."""

@@ -124,14 +124,19 @@ class OptimizerStep:
     def __call__(self, loss: torch.Tensor) -> None:
         self.apply(self.gradients(loss))
 
-    def gradients(self, loss: torch.Tensor) -> tuple[torch.Tensor | None, ...] | None:
+    def gradients(
+        self, loss: torch.Tensor, retain_graph: bool = False
+    ) -> tuple[torch.Tensor | None, ...] | None:
         """The gradients of ``loss`` for ``params`` (direct path), or ``None`` after a
-        backward that left them in ``.grad`` (averaged over processes)."""
+        backward that left them in ``.grad`` (averaged over processes). ``retain_graph``
+        keeps the graph for a second loss that shares it."""
         if self.direct is not None:
-            return torch.autograd.grad(loss, self.params, allow_unused=True)
+            return torch.autograd.grad(
+                loss, self.params, allow_unused=True, retain_graph=retain_graph
+            )
         self.opt.zero_grad(set_to_none=True)
         scaled = self.scaler.scale(loss) if self.scaler is not None else loss
-        scaled.backward(inputs=self.params)
+        scaled.backward(inputs=self.params, retain_graph=retain_graph)
         if self.world_size > 1:  # data parallelism: average gradients over processes
             from ganforge.training.distributed import average_gradients
 
