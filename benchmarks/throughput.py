@@ -15,7 +15,8 @@ median steps/s and the median and range of the per-repeat ratio ganforge / hand-
 Every task runs under both update schemes (``--update both``, the default), as separate
 rows: ``alternating`` (ganforge's default: D update, then a G step through the updated D,
 reusing the last D update's fakes) and ``simultaneous`` (the tutorials' step: one G
-forward serves both updates, G's gradient through D before its update). The
+forward and one D pass on the fakes serve both updates, G's gradient through D before its
+update). The
 hand-written loop and the TF reference run the same algorithm as the row says, so each
 ratio compares like with like. ``--precision bf16`` runs every side with bf16 compute and
 fp32 weights (ganforge ``--precision bf16``, ``torch.autocast`` in the hand-written loop,
@@ -194,6 +195,9 @@ class Baseline:
     def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         with self.autocast():
             d_real, d_fake = self.D(real).float(), self.D(fake).float()
+        return self._d_loss_from(d_real, d_fake)
+
+    def _d_loss_from(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         if self.wasserstein:
             return d_fake.mean() - d_real.mean()
         return F.binary_cross_entropy_with_logits(
@@ -222,14 +226,21 @@ class Baseline:
                 p.data.clamp_(-self.clip, self.clip)
 
     def _simultaneous(self, b: int, nz: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The tutorials' step: one G forward; G's gradient through D before D moves."""
+        """The tutorials' step (TensorFlow's DCGAN ``train_step``): one G forward and one D
+        pass on the fakes serve both losses; G's gradient through D before D moves."""
         real, _ = self.data.sample_batch(b, self.gen)
         fake = self._g(torch.randn(b, nz))
+        d_real, d_fake = self._d(real), self._d(fake)
+        g_loss = self._g_loss(d_fake)
         self.opt_g.zero_grad()
-        g_loss = self._g_loss(self._d(fake))
-        g_loss.backward(inputs=list(self.G.parameters()))
-        d_loss = self._d_loss(real, fake.detach())
-        self._d_step(d_loss)
+        g_loss.backward(inputs=list(self.G.parameters()), retain_graph=True)
+        d_loss = self._d_loss_from(d_real, d_fake)
+        self.opt_d.zero_grad()
+        d_loss.backward(inputs=list(self.D.parameters()))
+        self.opt_d.step()
+        if self.clip:
+            for p in self.D.parameters():
+                p.data.clamp_(-self.clip, self.clip)
         self.opt_g.step()
         return d_loss, g_loss
 
