@@ -1,7 +1,6 @@
 """The tutorials' knobs: a uniform latent (--noise uniform) and the simultaneous update
 (--update simultaneous: one G forward and one D pass on the fakes serve both phases,
-G's gradient through the
-pre-update D); bad values are one line and exit 2."""
+G's gradient through the pre-update D); bad values are one line and exit 2."""
 
 from __future__ import annotations
 
