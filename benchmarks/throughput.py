@@ -219,7 +219,7 @@ class Baseline:
 
     def _d_step(self, d_loss: torch.Tensor) -> None:
         self.opt_d.zero_grad()
-        d_loss.backward()
+        d_loss.backward(inputs=list(self.D.parameters()))  # the fakes may carry G's graph
         self.opt_d.step()
         if self.clip:
             for p in self.D.parameters():
@@ -235,12 +235,7 @@ class Baseline:
         self.opt_g.zero_grad()
         g_loss.backward(inputs=list(self.G.parameters()), retain_graph=True)
         d_loss = self._d_loss_from(d_real, d_fake)
-        self.opt_d.zero_grad()
-        d_loss.backward(inputs=list(self.D.parameters()))
-        self.opt_d.step()
-        if self.clip:
-            for p in self.D.parameters():
-                p.data.clamp_(-self.clip, self.clip)
+        self._d_step(d_loss)
         self.opt_g.step()
         return d_loss, g_loss
 

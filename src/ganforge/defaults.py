@@ -99,7 +99,7 @@ def _model_config(
                 f"self_condition clusters images or numeric points; dataset {cfg.dataset!r} "
                 f"holds {info.kind} data"
             )
-        if getattr(MODELS.get(base["arch"]), "takes_layout", False):
+        if _takes_layout(base["arch"]):
             raise ConfigError(
                 f"self_condition clusters images or numeric points; model {base['arch']!r} "
                 f"reads {cfg.dataset!r} as a mixed-type table (use --self-condition 0)"
@@ -128,9 +128,14 @@ def _dataset_clusters(
     the column layout) reads the file as a mixed-type table, which is not clustered."""
     off = dataclasses.replace(cfg, self_condition=0)
     plain = _model_config(off, info, preset_name, overrides)
-    if plain.conditional != "none" or getattr(MODELS.get(plain.arch), "takes_layout", False):
+    if plain.conditional != "none" or _takes_layout(plain.arch):
         return off
     return cfg
+
+
+def _takes_layout(arch: str) -> bool:
+    """The model shapes its heads to a table's columns (see ``build_models``)."""
+    return bool(getattr(MODELS.get(arch), "takes_layout", False))
 
 
 def _without_likelihood(user: TrainConfig, model: ModelConfig) -> dict[str, Any]:

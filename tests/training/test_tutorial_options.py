@@ -122,6 +122,48 @@ def test_simultaneous_step_with_every_d_term(options: dict) -> None:
 
 
 @pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"r1_weight": 1.0, "r1_every": 1},
+        {"loss": "wgan-gp"},
+        {"label_smoothing": 0.1},
+        {"loss": "hinge"},
+    ],
+)
+def test_the_shared_d_pass_gives_the_terms_and_gradients_of_separate_passes(
+    options: dict,
+) -> None:
+    """``Objective.shared_phases`` (one D pass on the fakes) against ``d_phase`` on
+    detached fakes and ``g_loss`` on a second pass: the same terms, and the same D and G
+    gradients, up to float rounding."""
+    t = Trainer(tiny_config(update="simultaneous", batch_size=16, **options))
+    obj = t.objective
+    real, _ = t.batches.real()
+    z = t.batches.noise()
+    noise_state, updates = obj.noise.get_state(), obj.d_updates
+    params_g, params_d = list(t.G.parameters()), list(t.D.parameters())
+
+    fake = obj.generate(z, None)
+    phase, g_loss = obj.shared_phases(real, fake, None, z)
+    g_shared = torch.autograd.grad(g_loss, params_g, retain_graph=True)
+    d_shared = torch.autograd.grad(phase.total, params_d)
+
+    obj.noise.set_state(noise_state)
+    obj.d_updates = updates
+    fake = obj.generate(z, None)
+    sep = obj.d_phase(real, fake.detach(), None)
+    g_sep = torch.autograd.grad(obj.g_loss(fake, None, real, z), params_g)
+    d_sep = torch.autograd.grad(sep.total, params_d)
+
+    assert phase.terms.keys() == sep.terms.keys()
+    for name in sep.terms:
+        torch.testing.assert_close(phase.terms[name], sep.terms[name])
+    for a, b in zip((*g_shared, *d_shared), (*g_sep, *d_sep), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
     ("flags", "message"),
     [
         (("--noise", "gaussian3"), "noise must be one of gaussian, uniform; got 'gaussian3'"),

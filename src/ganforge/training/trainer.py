@@ -27,7 +27,7 @@ from ganforge.defaults import resolve
 from ganforge.errors import ConfigError
 from ganforge.evaluation import METRIC_DIRECTIONS
 from ganforge.io import append_jsonl, write_json
-from ganforge.objective import Objective
+from ganforge.objective import DPhase, Objective
 from ganforge.training import best, distributed, guards, hardware, history, networks, rundir, state
 from ganforge.training import checkpoint as ckpt
 from ganforge.training import updates as upd
@@ -142,7 +142,11 @@ class Trainer:
         return self._d_phase_and_step(real, fake, y)
 
     def _d_phase_and_step(self, real, fake, y) -> tuple[torch.Tensor, ...]:
-        phase = self.objective.d_phase(real, fake, y)
+        return self._step_d_phase(self.objective.d_phase(real, fake, y))
+
+    def _step_d_phase(self, phase: DPhase) -> tuple[torch.Tensor, ...]:
+        """D's update with ``phase``'s loss, then its constraints: detached ``(loss,
+        D(real), D(fake))``."""
         self.step_d(phase.total)
         self.objective.after_d_step()
         self._terms = phase.terms
@@ -178,13 +182,11 @@ class Trainer:
         fake = self.objective.generate(z, y)
         phase, g_loss = self.objective.shared_phases(real, fake, y, z)
         g_grads = self.step_g.gradients(g_loss, retain_graph=True)  # before D moves
-        self.step_d(phase.total)
-        self.objective.after_d_step()
-        self._terms = phase.terms
+        d_loss, d_real, d_fake = self._step_d_phase(phase)
         self.step_g.apply(g_grads)
         if self.G_ema is not None:
             networks.update_ema(self.G_ema, self.G, self.cfg.ema, self.step)
-        return phase.total.detach(), phase.d_real, phase.d_fake, g_loss.detach()
+        return d_loss, d_real, d_fake, g_loss.detach()
 
     def mle_step(self) -> torch.Tensor:
         """A warm-start step: G alone, by maximum likelihood on a real batch (D idle)."""
