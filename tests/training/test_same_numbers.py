@@ -73,7 +73,8 @@ def run_configs() -> dict[str, TrainConfig]:
 
 
 def host_fingerprint() -> str:
-    """Torch version, CPU capability and a hash of a few kernels' exact outputs."""
+    """Torch version, CPU capability, CPU vendor and a hash of a few kernels' exact
+    outputs."""
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(64, 96, generator=gen)
     b = torch.randn(96, 48, generator=gen)
@@ -95,7 +96,22 @@ def host_fingerprint() -> str:
     for t in outs:
         h.update(t.contiguous().numpy().tobytes())
     cap = torch.backends.cpu.get_cpu_capability()
-    return f"torch-{torch.__version__}-{cap}-{h.hexdigest()[:16]}"
+    return f"torch-{torch.__version__}-{cap}-{_cpu_vendor()}-{h.hexdigest()[:16]}"
+
+
+def _cpu_vendor() -> str:
+    """The CPU's vendor (``GenuineIntel``, ``AuthenticAMD``, ...): the math libraries pick
+    kernels by vendor too, so an Intel and an AMD CPU with the same instruction set and
+    the same results on the probes above can still round a training run differently."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("vendor_id"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def tensor_hashes(checkpoint: Path) -> dict[str, str]:
