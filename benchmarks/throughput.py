@@ -125,6 +125,7 @@ def make_trainer(
     progress: bool = False,
     update: str = "alternating",
     precision: str = "fp32",
+    compile: bool = False,
 ) -> Trainer:
     """A trainer for ``task`` writing to ``out``; snapshots and checkpoints off unless
     ``defaults`` keeps the default intervals."""
@@ -140,6 +141,7 @@ def make_trainer(
         out=str(out),
         update=update,
         precision=precision,
+        compile=compile,
         **intervals,
     )
     trainer = Trainer(cfg, progress=progress)
@@ -366,6 +368,7 @@ def bench(
     tf_python: str | None = None,
     update: str = "alternating",
     precision: str = "fp32",
+    compile: bool = False,
 ) -> dict:
     steps = task.quick_steps if quick else task.steps
     # TF as installed on a non-Intel x86 CPU (oneDNN ops off) and with oneDNN forced on;
@@ -381,7 +384,13 @@ def bench(
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(default_threads)
         trainer = make_trainer(
-            task, Path(tmp), steps, ganforge_threads, update=update, precision=precision
+            task,
+            Path(tmp),
+            steps,
+            ganforge_threads,
+            update=update,
+            precision=precision,
+            compile=compile,
         )
         g_threads = torch.get_num_threads()  # the trainer's thread choice
         torch.set_num_threads(default_threads)
@@ -423,6 +432,7 @@ def bench(
         "task": task.name,
         "update": update,
         "precision": precision,
+        "compile": compile,
         "batch_size": task.batch,
         "ganforge_steps_per_s": g_med,
         "baseline_steps_per_s": statistics.median(b_rates),
@@ -459,6 +469,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=("fp32", "bf16"),
         default="fp32",
         help="compute precision on every side (bf16: needs a CPU with native bf16)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="ganforge with --compile (each update one compiled graph); the others as always",
     )
     parser.add_argument(
         "--ganforge-threads",
@@ -499,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.tf_python,
                     update,
                     args.precision,
+                    args.compile,
                 )
             )
             if args.json:
@@ -513,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, default threads {default_threads}, "
         f"repeats {repeats}, precision {args.precision}"
+        + (", ganforge --compile" if args.compile else "")
     )
     hdr = (
         f"{'task':<16}{'update':<14}{'batch':>6}{'ganforge st/s':>15}{'hand st/s':>11}{'ratio':>7}"

@@ -120,23 +120,35 @@ class Objective:
         return d_real, d_fake, class_real
 
     # -- phases ---------------------------------------------------------------------------
-    def d_phase(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> DPhase:
-        """Terms of one D update on ``real`` and detached ``fake`` ``(B, *shape)``."""
-        r1 = self._r1_due()
+    def d_phase(
+        self,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        r1: bool | None = None,
+    ) -> DPhase:
+        """Terms of one D update on ``real`` and detached ``fake`` ``(B, *shape)``; ``r1``
+        says whether R1 is due (default: :meth:`r1_due`, which counts this update)."""
+        r1 = self.r1_due() if r1 is None else r1
         if r1:  # R1 differentiates D(real) with respect to the real batch
             real = real.detach().requires_grad_(True)
         d_real, d_fake, class_real = self._judge_pair(real, fake, y)
         return self._d_terms(real, fake, y, d_real, d_fake, class_real, r1)
 
     def shared_phases(
-        self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor
+        self,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        z: torch.Tensor,
+        r1: bool | None = None,
     ) -> tuple[DPhase, torch.Tensor]:
         """The tutorials' simultaneous step with one D pass on the fakes: ``fake`` keeps
         its graph through G, and D's logits on it serve both D's terms and G's loss (G's
         gradient goes through D before its update). Real and fake go through D separately,
         so G's backward runs over the fakes only. Returns D's phase and G's loss; take
-        G's gradients first with ``retain_graph``."""
-        r1 = self._r1_due()
+        G's gradients first with ``retain_graph``. ``r1`` as in :meth:`d_phase`."""
+        r1 = self.r1_due() if r1 is None else r1
         if r1:
             real = real.detach().requires_grad_(True)
         d_real, class_real = self.judge(real, y)
@@ -145,7 +157,7 @@ class Objective:
         phase = self._d_terms(real, fake.detach(), y, d_real, d_fake, class_real, r1)
         return phase, g_loss
 
-    def _r1_due(self) -> bool:
+    def r1_due(self) -> bool:
         """Lazy R1: every r1_every-th D update carries the penalty, weighted r1_every
         times. Counts this D update."""
         r1 = self.cfg.r1_weight > 0 and self.d_updates % self.cfg.r1_every == 0

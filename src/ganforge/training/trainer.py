@@ -28,7 +28,17 @@ from ganforge.errors import ConfigError
 from ganforge.evaluation import METRIC_DIRECTIONS
 from ganforge.io import append_jsonl, write_json
 from ganforge.objective import DPhase, Objective
-from ganforge.training import best, distributed, guards, hardware, history, networks, rundir, state
+from ganforge.training import (
+    best,
+    compiled,
+    distributed,
+    guards,
+    hardware,
+    history,
+    networks,
+    rundir,
+    state,
+)
 from ganforge.training import checkpoint as ckpt
 from ganforge.training import updates as upd
 from ganforge.training.guards import TrainingDiverged, TrainingInterrupted  # noqa: F401
@@ -78,8 +88,11 @@ class Trainer:
         amp_dtype, self.scaler_g, self.scaler_d = hardware.mixed_precision(
             cfg.precision, self.device, self.log
         )
-        self.opt_g = upd.make_optimizer(cfg.optimizer, self.G, cfg.lr_g, cfg.betas)
-        self.opt_d = upd.make_optimizer(cfg.optimizer, self.D, cfg.lr_d, cfg.betas)
+        if cfg.compile:
+            compiled.check_supported(cfg, self.world_size)
+        fused = not cfg.compile  # the fused Adam kernel is opaque to the compiler
+        self.opt_g = upd.make_optimizer(cfg.optimizer, self.G, cfg.lr_g, cfg.betas, fused)
+        self.opt_d = upd.make_optimizer(cfg.optimizer, self.D, cfg.lr_d, cfg.betas, fused)
         self.step_g = upd.OptimizerStep(self.opt_g, self.G, self.scaler_g, self.world_size)
         self.step_d = upd.OptimizerStep(self.opt_d, self.D, self.scaler_d, self.world_size)
         self.batches = networks.Batches(cfg, self.data, self.device, nets.channels_last, self.rank)
@@ -96,6 +109,7 @@ class Trainer:
         self._terms: dict[str, torch.Tensor] = {}
         self.last_row: dict[str, Any] | None = None
         self.snapshots = Snapshots(cfg, self.data, self.device, self.loss)
+        self.compiled = compiled.CompiledUpdates(self) if cfg.compile else None
         if _resume is not None:
             state.restore(self, _resume)
 
@@ -214,6 +228,8 @@ class Trainer:
 
     def adversarial_step(self) -> tuple[torch.Tensor, ...]:
         """``n_critic`` D updates, one G update: ``(d_loss, D(real), D(fake), g_loss)``."""
+        if self.compiled is not None and self.compiled.ready():
+            return self.compiled.adversarial_step()
         for _ in range(self.cfg.n_critic - 1):
             self.d_step()
         if self.cfg.update == "simultaneous":

@@ -155,11 +155,18 @@ class OptimizerStep:
 
 
 def make_optimizer(
-    name: str, module: torch.nn.Module, lr: float, betas: tuple[float, float]
+    name: str,
+    module: torch.nn.Module,
+    lr: float,
+    betas: tuple[float, float],
+    fused: bool = True,
 ) -> torch.optim.Optimizer:
-    """Adam (fused kernel) or RMSprop over ``module``'s trainable parameters."""
+    """Adam (fused kernel, or foreach with ``fused=False``) or RMSprop (foreach) over
+    ``module``'s trainable parameters."""
     params = [p for p in module.parameters() if p.requires_grad]
     if name == "adam":
+        if not fused:
+            return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
         return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
     return torch.optim.RMSprop(params, lr=lr, foreach=True)
 
