@@ -11,6 +11,7 @@ median steps/s and the median and range of the per-repeat ratio ganforge / hand-
     python benchmarks/throughput.py --tf-python /tmp/tfenv/bin/python  # + TF/Keras
     python benchmarks/throughput.py --update alternating   # one update scheme only
     python benchmarks/throughput.py --precision bf16       # bf16 autocast on every side
+    python benchmarks/throughput.py --compile              # ganforge with --compile
 
 Every task runs under both update schemes (``--update both``, the default), as separate
 rows: ``alternating`` (ganforge's default: D update, then a G step through the updated D,
@@ -21,6 +22,9 @@ hand-written loop and the TF reference run the same algorithm as the row says, s
 ratio compares like with like. ``--precision bf16`` runs every side with bf16 compute and
 fp32 weights (ganforge ``--precision bf16``, ``torch.autocast`` in the hand-written loop,
 Keras' ``mixed_bfloat16`` policy); it needs a CPU with native bf16 (AVX-512 BF16/AMX).
+``--compile`` times ganforge with ``--compile`` (each step one compiled graph; the
+warm-up includes the compile); the hand-written loop stays eager, the TF reference runs
+its ``tf.function`` graph as always.
 
 With ``--tf-python`` the TF/Keras version of each task (``benchmarks/tf_reference.py``,
 run by that interpreter in its own process) is timed in the same rotation, so every side
@@ -370,6 +374,8 @@ def bench(
     precision: str = "fp32",
     compile: bool = False,
 ) -> dict:
+    """Time ganforge (and, with ``compile``, ganforge ``--compile`` too), the hand-written
+    loop and the TF references in one rotation; rates are medians over ``repeats``."""
     steps = task.quick_steps if quick else task.steps
     # TF as installed on a non-Intel x86 CPU (oneDNN ops off) and with oneDNN forced on;
     # each process traces and warms up before anything else is timed.
@@ -383,71 +389,77 @@ def bench(
     )
     with tempfile.TemporaryDirectory() as tmp:
         torch.set_num_threads(default_threads)
-        trainer = make_trainer(
-            task,
-            Path(tmp),
-            steps,
-            ganforge_threads,
-            update=update,
-            precision=precision,
-            compile=compile,
-        )
+        trainers = {
+            key: make_trainer(
+                task,
+                Path(tmp) / key,
+                steps,
+                ganforge_threads,
+                update=update,
+                precision=precision,
+                compile=key == "compiled",
+            )
+            for key in (("ganforge", "compiled") if compile else ("ganforge",))
+        }
         g_threads = torch.get_num_threads()  # the trainer's thread choice
         torch.set_num_threads(default_threads)
-        baseline = Baseline(trainer, item)
-        flops = flops_per_step(trainer)
-        # warm-up both sides
+        baseline = Baseline(trainers["ganforge"], item)
+        flops = flops_per_step(trainers["ganforge"])
+        # warm-up every side (a compiled trainer compiles here, after its eager first step)
         torch.set_num_threads(g_threads)
-        run_ganforge(trainer, max(1, steps // 5))
+        for trainer in trainers.values():
+            run_ganforge(trainer, max(2, steps // 5))
         torch.set_num_threads(default_threads)
         baseline.run(max(1, steps // 5))
-        g_rates, b_rates = [], []
-        t_rates: dict[str, list[float]] = {key: [] for key in tf_refs}
-        sides = ("g", "b", *tf_refs)
+        rates: dict[str, list[float]] = {key: [] for key in (*trainers, "hand", *tf_refs)}
+        sides = list(rates)
         for rep in range(repeats):  # rotate the order: each side goes first in turn
             for side in sides[rep % len(sides) :] + sides[: rep % len(sides)]:
-                if side == "g":
+                if side in trainers:
                     torch.set_num_threads(g_threads)
-                    g_rates.append(steps / run_ganforge(trainer, steps))
-                elif side == "b":
+                    rates[side].append(steps / run_ganforge(trainers[side], steps))
+                elif side == "hand":
                     torch.set_num_threads(default_threads)
-                    b_rates.append(steps / baseline.run(steps))
+                    rates[side].append(steps / baseline.run(steps))
                 else:
-                    t_rates[side].append(steps / tf_refs[side].run(steps))
+                    rates[side].append(steps / tf_refs[side].run(steps))
         torch.set_num_threads(default_threads)
     for ref in tf_refs.values():
         ref.close()
-    ratios = [g / b for g, b in zip(g_rates, b_rates, strict=True)]
-    g_med = statistics.median(g_rates)
-    tf_fields = {}
-    for key, rates in t_rates.items():
-        tf_ratios = [g / t for g, t in zip(g_rates, rates, strict=True)]
-        tf_fields |= {
-            f"{key}_steps_per_s": statistics.median(rates),
-            f"ratio_{key}": statistics.median(tf_ratios),
-            f"ratio_{key}_min": min(tf_ratios),
-            f"ratio_{key}_max": max(tf_ratios),
-        }
+    fields: dict[str, float] = {}
+    for key, side_rates in rates.items():
+        fields[f"{key}_steps_per_s"] = statistics.median(side_rates)
+    # per-repeat ratios of each ganforge variant to each other side: median, min, max
+    for g_key in trainers:
+        prefix = "" if g_key == "ganforge" else f"{g_key}_"
+        for other in ("hand", *tf_refs):
+            r = [g / o for g, o in zip(rates[g_key], rates[other], strict=True)]
+            name = "ratio" if other == "hand" else f"ratio_{other}"
+            fields |= {
+                f"{prefix}{name}": statistics.median(r),
+                f"{prefix}{name}_min": min(r),
+                f"{prefix}{name}_max": max(r),
+            }
+    if compile:
+        r = [c / g for c, g in zip(rates["compiled"], rates["ganforge"], strict=True)]
+        fields |= {"compiled_vs_eager": statistics.median(r)}
+    g_med = fields["ganforge_steps_per_s"]
     return {
         "task": task.name,
         "update": update,
         "precision": precision,
-        "compile": compile,
         "batch_size": task.batch,
-        "ganforge_steps_per_s": g_med,
-        "baseline_steps_per_s": statistics.median(b_rates),
-        "ratio": statistics.median(ratios),
-        "ratio_min": min(ratios),
-        "ratio_max": max(ratios),
+        "baseline_steps_per_s": fields.pop("hand_steps_per_s"),
         "ganforge_samples_per_s": g_med * task.batch,
         "ganforge_threads": g_threads,
         "baseline_threads": default_threads,
         "flops_per_step": flops,
         "achieved_gflops": flops * g_med / 1e9,
+        "compiled_gflops": flops * fields.get("compiled_steps_per_s", 0.0) / 1e9,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "repeats": repeats,
         "steps_per_repeat": steps,
-        **tf_fields,
+        **fields,
     }
 
 
@@ -562,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
                 if f"{key}_steps_per_s" in r
             )
         )
+    if any("compiled_steps_per_s" in r for r in results):
+        _print_compiled(results, ceiling)
     print(
         f"bookkeeping overhead at default settings ({over['task']}, {over['steps']} steps): "
         f"median {100 * over['overhead_median']:.1f}% (range "
@@ -572,6 +586,33 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} thread(s) {v / 1e9:.1f} GFLOP/s" for k, v in ceiling.items())
     )
     return 0
+
+
+def _print_compiled(results: list[dict], ceiling: dict[int, float]) -> None:
+    """The ``--compile`` rows: ganforge compiled against eager ganforge, the hand-written
+    loop and each TF side (medians of per-repeat ratios and their ranges)."""
+    print("ganforge --compile, timed in the same rotation:")
+    hdr = f"{'task':<16}{'update':<14}{'st/s':>9}{'vs eager':>9}{'vs hand':>9}{'range':>11}"
+    hdr += f"{'% ceiling':>10}"
+    keys = [k for k in TF_SIDES if any(f"compiled_ratio_{k}" in r for r in results)]
+    for key in keys:
+        label = "TF" if key == "tf" else "TF+DNN"
+        hdr += f"{'vs ' + label:>10}{'range':>11}"
+    print(hdr)
+    for r in results:
+        ceil = ceiling.get(r["ganforge_threads"], max(ceiling.values()))
+        line = (
+            f"{r['task']:<16}{r['update']:<14}{r['compiled_steps_per_s']:>9.2f}"
+            f"{r['compiled_vs_eager']:>9.2f}{r['compiled_ratio']:>9.2f}"
+            f"{r['compiled_ratio_min']:>6.2f}-{r['compiled_ratio_max']:.2f}"
+            f"{100 * r['compiled_gflops'] * 1e9 / ceil:>9.1f}%"
+        )
+        for key in keys:
+            line += (
+                f"{r[f'compiled_ratio_{key}']:>10.2f}"
+                f"{r[f'compiled_ratio_{key}_min']:>6.2f}-{r[f'compiled_ratio_{key}_max']:.2f}"
+            )
+        print(line)
 
 
 if __name__ == "__main__":

@@ -42,3 +42,18 @@ def test_the_compile_probe_times_the_eager_step() -> None:
         torch.set_rng_state(rng)
     assert out["variant"] == "eager+fused" and len(out["rates"]) == 2
     assert all(rate > 0 for rate in out["rates"])
+
+
+def test_the_compiled_side_is_timed_in_the_same_rotation(capsys) -> None:
+    task = throughput.Task("mlp2d-disk", "disk", "mlp2d", "nonsaturating", 16, 6, 4)
+    threads = torch.get_num_threads()
+    try:
+        row = throughput.bench(task, 2, quick=True, item=True, default_threads=1, compile=True)
+    finally:
+        torch.set_num_threads(threads)
+    for key in ("ganforge_steps_per_s", "compiled_steps_per_s", "baseline_steps_per_s"):
+        assert row[key] > 0
+    assert row["compiled_ratio_min"] <= row["compiled_ratio"] <= row["compiled_ratio_max"]
+    assert row["compiled_vs_eager"] > 0
+    throughput._print_compiled([row], {1: 1e11})
+    assert "mlp2d-disk" in capsys.readouterr().out
