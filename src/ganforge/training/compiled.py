@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ganforge.errors import ConfigError
-from ganforge.training import networks
+from ganforge.training import history, networks
 
 if TYPE_CHECKING:
     from ganforge.config import ResolvedConfig
@@ -59,8 +59,8 @@ def _detached(terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 class CompiledUpdates:
     """``adversarial_step()``: the trainer's adversarial step (``n_critic`` D updates, one
-    G update) as one compiled graph, its inputs drawn first, EMA after. Used once the
-    optimizers have state (:meth:`ready`)."""
+    G update and the step's statistics) as one compiled graph, its inputs drawn first,
+    EMA after. Used once the optimizers have state (:meth:`ready`)."""
 
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
@@ -108,10 +108,15 @@ class CompiledUpdates:
                 d_update(reals[i], ys[i], zs[i])
             last = (reals[-1], ys[-1], zs[-1])
             if cfg.update == "simultaneous":
-                return simultaneous(*last)
-            if cfg.reuse_fake:
-                return d_then_g(*last)
-            return (*d_update(*last), g_update(objective.generate(z_g, y_g), y_g, last[0], z_g))
+                d_loss, d_real, d_fake, terms, g_loss = simultaneous(*last)
+            elif cfg.reuse_fake:
+                d_loss, d_real, d_fake, terms, g_loss = d_then_g(*last)
+            else:
+                d_loss, d_real, d_fake, terms = d_update(*last)
+                g_loss = g_update(objective.generate(z_g, y_g), y_g, last[0], z_g)
+            extra = [terms[name] for name in objective.term_names()]
+            stats = history.step_stats(objective.loss, d_loss, g_loss, d_real, d_fake, extra)
+            return stats, terms
 
         # Static shapes: a step's shapes never change, and a second trainer in the same
         # process (other shapes) must not turn them symbolic. The C++ wrapper calls the
@@ -146,9 +151,10 @@ class CompiledUpdates:
                     "install a C++ compiler (e.g. g++) or train without --compile"
                 ) from None
 
-    def adversarial_step(self) -> tuple[torch.Tensor, ...]:
-        """As :meth:`Trainer.adversarial_step`: ``(d_loss, D(real), D(fake), g_loss)``.
-        The batches, noise and labels are drawn in the eager step's order first."""
+    def adversarial_step(self) -> torch.Tensor:
+        """As :meth:`Trainer.adversarial_step`, returning the step's statistics (as
+        :meth:`Trainer.train_step` does, computed in the graph). The batches, noise and
+        labels are drawn in the eager step's order first."""
         t = self.trainer
         cfg, batches = t.cfg, t.batches
         reals, ys, zs = [], [], []
@@ -162,8 +168,8 @@ class CompiledUpdates:
         if cfg.update == "alternating" and not cfg.reuse_fake:
             y_g = batches.labels()
             z_g = batches.noise()
-        d_loss, d_real, d_fake, t._terms, g_loss = self._run(reals, ys, zs, z_g, y_g)
+        stats, t._terms = self._run(reals, ys, zs, z_g, y_g)
         t._real = reals[-1]
         if t.G_ema is not None:
             networks.update_ema(t.G_ema, t.G, cfg.ema, t.step)
-        return d_loss, d_real, d_fake, g_loss
+        return stats

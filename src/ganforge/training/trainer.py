@@ -216,6 +216,10 @@ class Trainer:
         D steps and one G step (or, with ``update: simultaneous``, the last D step and the
         G step together). Returns the step's statistics as a device tensor ordered like
         ``stat_names`` (no host synchronisation; D's are 0 in a likelihood step)."""
+        if self.compiled is not None and self.compiled.ready():  # never with mle_steps
+            stats = self.compiled.adversarial_step()
+            self.step += 1
+            return stats
         if self.step < self.cfg.mle_steps:
             g_loss = self.mle_step()
             d_loss, d_real, d_fake = g_loss.new_zeros(()), g_loss.new_zeros(1), g_loss.new_zeros(1)
@@ -228,8 +232,6 @@ class Trainer:
 
     def adversarial_step(self) -> tuple[torch.Tensor, ...]:
         """``n_critic`` D updates, one G update: ``(d_loss, D(real), D(fake), g_loss)``."""
-        if self.compiled is not None and self.compiled.ready():
-            return self.compiled.adversarial_step()
         for _ in range(self.cfg.n_critic - 1):
             self.d_step()
         if self.cfg.update == "simultaneous":
