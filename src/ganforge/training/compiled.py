@@ -64,6 +64,7 @@ class CompiledUpdates:
 
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
+        self._ready = False
         cfg = trainer.cfg
         objective, step_d, step_g = trainer.objective, trainer.step_d, trainer.step_g
 
@@ -127,12 +128,14 @@ class CompiledUpdates:
 
     def ready(self) -> bool:
         """True once every parameter has optimizer state (after the first, eager, step):
-        the compiled updates never create it."""
-        t = self.trainer
-        return all(
-            len(step.params) == sum(p in step.opt.state for p in step.params)
-            for step in (t.step_d, t.step_g)
-        )
+        the compiled updates never create it. Stays true once true."""
+        if not self._ready:
+            t = self.trainer
+            self._ready = all(
+                len(step.params) == sum(p in step.opt.state for p in step.params)
+                for step in (t.step_d, t.step_g)
+            )
+        return self._ready
 
     def _run(self, *args: Any) -> Any:
         import torch._dynamo
