@@ -158,9 +158,9 @@ class TrainConfig:
     )
     compile: bool = option(
         False,
-        "compile each update (forward, loss, gradients, optimizer, clipping) into one graph "
-        "with torch.compile: faster steps for MLP and DCGAN models after a compile of "
-        "seconds to a minute; needs a C++ compiler on CPU",
+        "compile each step (forwards, losses, gradients, optimizer updates, clipping) into "
+        "one graph with torch.compile: faster steps for small MLP models (MLP and DCGAN "
+        "supported) after a compile of seconds to a minute; needs a C++ compiler on CPU",
     )
     out: str | None = option(None, "run directory (default runs/NNNNN-DATASET-LOSS)")
     max_len: int | None = option(None, "sequences: longest line kept, in tokens (files: 64)")
