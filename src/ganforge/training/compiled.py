@@ -21,6 +21,7 @@ lazy R1 and likelihood terms are not; :func:`check_supported` names the first co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -57,6 +58,62 @@ def _detached(terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {name: value.detach() for name, value in terms.items()}
 
 
+def _step_function(trainer: Trainer) -> Callable[..., Any]:
+    """The step to compile: ``step(reals, ys, zs, z_g, y_g) -> (stats, terms)``, a closure
+    over the trainer's objective and optimizer steps, as the eager step runs them."""
+    cfg, objective = trainer.cfg, trainer.objective
+    step_d, step_g = trainer.step_d, trainer.step_g
+
+    def d_on(real, y, fake):
+        """D's update on ``real`` and detached ``fake``: ``(loss, D(real), D(fake), terms)``."""
+        phase = objective.d_phase(real, fake, y, r1=False)
+        step_d(phase.total)
+        objective.after_d_step()
+        return phase.total.detach(), phase.d_real, phase.d_fake, _detached(phase.terms)
+
+    def d_update(real, y, z):
+        with torch.no_grad():
+            fake = objective.generate(z, y)
+        return d_on(real, y, fake)
+
+    def g_update(fake, y, real, z):
+        g_loss = objective.g_loss(fake, y, real, z)
+        step_g(g_loss)
+        return g_loss.detach()
+
+    def simultaneous(real, y, z):
+        """The tutorials' step, as :meth:`Trainer.simultaneous_step`."""
+        fake = objective.generate(z, y)
+        phase, g_loss = objective.shared_phases(real, fake, y, z, r1=False)
+        g_grads = step_g.gradients(g_loss, retain_graph=True)  # before D moves
+        step_d(phase.total)
+        objective.after_d_step()
+        step_g.apply(g_grads)
+        terms = _detached(phase.terms)
+        return phase.total.detach(), phase.d_real, phase.d_fake, terms, g_loss.detach()
+
+    def step(reals, ys, zs, z_g, y_g):
+        """``reals``/``ys``/``zs``: one entry per D update; ``z_g``/``y_g``: G's own
+        noise and labels when it does not reuse the fakes."""
+        for i in range(len(reals) - 1):
+            d_update(reals[i], ys[i], zs[i])
+        real, y, z = reals[-1], ys[-1], zs[-1]
+        if cfg.update == "simultaneous":
+            d_loss, d_real, d_fake, terms, g_loss = simultaneous(real, y, z)
+        elif cfg.reuse_fake:  # D's update, then G's through the updated D on its fakes
+            fake = objective.generate(z, y)
+            d_loss, d_real, d_fake, terms = d_on(real, y, fake.detach())
+            g_loss = g_update(fake, y, real, z)
+        else:
+            d_loss, d_real, d_fake, terms = d_update(real, y, z)
+            g_loss = g_update(objective.generate(z_g, y_g), y_g, real, z_g)
+        extra = [terms[name] for name in objective.term_names()]
+        stats = history.step_stats(objective.loss, d_loss, g_loss, d_real, d_fake, extra)
+        return stats, terms
+
+    return step
+
+
 class CompiledUpdates:
     """``adversarial_step()``: the trainer's adversarial step (``n_critic`` D updates, one
     G update and the step's statistics) as one compiled graph, its inputs drawn first,
@@ -65,65 +122,11 @@ class CompiledUpdates:
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
         self._ready = False
-        cfg = trainer.cfg
-        objective, step_d, step_g = trainer.objective, trainer.step_d, trainer.step_g
-
-        def d_update(real, y, z):
-            """One D update on fakes from noise ``z``: ``(loss, D(real), D(fake), terms)``."""
-            with torch.no_grad():
-                fake = objective.generate(z, y)
-            phase = objective.d_phase(real, fake, y, r1=False)
-            step_d(phase.total)
-            objective.after_d_step()
-            return phase.total.detach(), phase.d_real, phase.d_fake, _detached(phase.terms)
-
-        def g_update(fake, y, real, z):
-            g_loss = objective.g_loss(fake, y, real, z)
-            step_g(g_loss)
-            return g_loss.detach()
-
-        def d_then_g(real, y, z):
-            """D's update, then G's through the updated D on the same fakes."""
-            fake = objective.generate(z, y)
-            phase = objective.d_phase(real, fake.detach(), y, r1=False)
-            step_d(phase.total)
-            objective.after_d_step()
-            g_loss = g_update(fake, y, real, z)
-            return phase.total.detach(), phase.d_real, phase.d_fake, _detached(phase.terms), g_loss
-
-        def simultaneous(real, y, z):
-            """The tutorials' step, as :meth:`Trainer.simultaneous_step`."""
-            fake = objective.generate(z, y)
-            phase, g_loss = objective.shared_phases(real, fake, y, z, r1=False)
-            g_grads = step_g.gradients(g_loss, retain_graph=True)  # before D moves
-            step_d(phase.total)
-            objective.after_d_step()
-            step_g.apply(g_grads)
-            terms = _detached(phase.terms)
-            return phase.total.detach(), phase.d_real, phase.d_fake, terms, g_loss.detach()
-
-        def step(reals, ys, zs, z_g, y_g):
-            """``reals``/``ys``/``zs``: one entry per D update; ``z_g``/``y_g``: G's own
-            noise and labels when it does not reuse the fakes."""
-            for i in range(len(reals) - 1):
-                d_update(reals[i], ys[i], zs[i])
-            last = (reals[-1], ys[-1], zs[-1])
-            if cfg.update == "simultaneous":
-                d_loss, d_real, d_fake, terms, g_loss = simultaneous(*last)
-            elif cfg.reuse_fake:
-                d_loss, d_real, d_fake, terms, g_loss = d_then_g(*last)
-            else:
-                d_loss, d_real, d_fake, terms = d_update(*last)
-                g_loss = g_update(objective.generate(z_g, y_g), y_g, last[0], z_g)
-            extra = [terms[name] for name in objective.term_names()]
-            stats = history.step_stats(objective.loss, d_loss, g_loss, d_real, d_fake, extra)
-            return stats, terms
-
         # Static shapes: a step's shapes never change, and a second trainer in the same
         # process (other shapes) must not turn them symbolic. The C++ wrapper calls the
         # graph's kernels without a Python frame each.
         self.step = torch.compile(
-            step, fullgraph=True, dynamic=False, options={"cpp_wrapper": True}
+            _step_function(trainer), fullgraph=True, dynamic=False, options={"cpp_wrapper": True}
         )
 
     def ready(self) -> bool:
