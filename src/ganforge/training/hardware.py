@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +24,51 @@ def set_threads(threads: int | None, n_params: int, device: torch.device) -> Non
         torch.set_num_threads(threads)
     elif device.type == "cpu" and n_params < SMALL_MODEL_PARAMS:
         torch.set_num_threads(1)
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+# The largest mmap threshold glibc accepts on 64-bit systems (HEAP_MAX_SIZE / 2).
+_MMAP_THRESHOLD = 32 * 2**20
+_TRIM_THRESHOLD = 2**31 - 1
+# The user's own choice of glibc malloc settings, which keep_freed_memory leaves alone.
+_MALLOC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+_kept_freed_memory = False
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed CPU memory for reuse; True if this process now does.
+
+    A training step allocates and frees the same tensors every step. By default glibc
+    gives large freed blocks back to the kernel: those it served with ``mmap`` and the
+    heap's free top beyond its trim threshold. The next step page-faults the same memory
+    in again, zero-filled: on a small DCGAN's step thousands of page faults and a fifth
+    of the wall time (``docs/BENCHMARKS.md``).
+    Raising the mmap threshold to glibc's maximum (32 MiB) and the trim threshold to 2 GiB
+    keeps that memory in the process, as TensorFlow's and PyTorch's CUDA allocators do:
+    the process holds on to its peak. Numbers are unchanged.
+
+    Process-wide, once. A no-op off Linux/glibc, and when the user chose malloc settings
+    through the environment (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or
+    ``GLIBC_TUNABLES``), which also turns it off: e.g. ``MALLOC_TRIM_THRESHOLD_=131072``.
+    """
+    global _kept_freed_memory
+    if _kept_freed_memory:
+        return True
+    if not sys.platform.startswith("linux") or any(k in os.environ for k in _MALLOC_ENV):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    if not hasattr(libc, "gnu_get_libc_version"):  # the parameter numbers are glibc's
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    ok = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
+    ok = mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD) == 1 and ok
+    _kept_freed_memory = ok
+    return ok
 
 
 def cpu_has_native_bf16() -> bool:

@@ -34,10 +34,13 @@ def build_networks(
 ) -> Networks:
     """G and D from ``cfg.seed`` for samples of ``shape`` (``layout``: the dataset's
     ``output_layout``, for models that shape their heads to it); the EMA copy of G when
-    ``cfg.ema > 0``. Also sets the CPU thread count for the models' size."""
+    ``cfg.ema > 0``. Also sets the CPU thread count for the models' size and, on CPU,
+    keeps freed memory for reuse (:func:`hardware.keep_freed_memory`)."""
     torch.manual_seed(cfg.seed)
     G, D = build_models(cfg.model, shape, layout)
     hardware.set_threads(cfg.threads, count_parameters(G) + count_parameters(D), device)
+    if device.type == "cpu":
+        hardware.keep_freed_memory()
     channels_last = hardware.uses_channels_last(D, shape)
     fmt = torch.channels_last if channels_last else torch.preserve_format
     G.to(device, memory_format=fmt)
