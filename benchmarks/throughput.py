@@ -4,6 +4,8 @@ Both sides train the same architecture (built once by ganforge's model builders,
 layers are identical) with the same loss, optimizer, batch size and data sampling; only
 the loop differs. The two are interleaved after a warm-up and repeated; the table shows
 median steps/s and the median and range of the per-repeat ratio ganforge / hand-written.
+Within a repeat every side runs its steps in ``--slices`` interleaved slices (default 4),
+so a change in the host's speed while a repeat runs reaches all sides alike.
 
     python benchmarks/throughput.py            # full run
     python benchmarks/throughput.py --quick    # under a minute
@@ -362,6 +364,12 @@ def matmul_flops(threads: int, n: int = 1024, reps: int = 20) -> float:
     return 2 * n**3 / best
 
 
+def slice_steps(steps: int, slices: int) -> list[int]:
+    """``steps`` split into at most ``slices`` near-equal positive parts."""
+    k = max(1, min(slices, steps))
+    return [steps // k + (i < steps % k) for i in range(k)]
+
+
 def bench(
     task: Task,
     repeats: int,
@@ -373,9 +381,12 @@ def bench(
     update: str = "alternating",
     precision: str = "fp32",
     compile: bool = False,
+    slices: int = 4,
 ) -> dict:
     """Time ganforge (and, with ``compile``, ganforge ``--compile`` too), the hand-written
-    loop and the TF references in one rotation; rates are medians over ``repeats``."""
+    loop and the TF references in one rotation; rates are medians over ``repeats``. Each
+    repeat runs every side in ``slices`` interleaved slices of its steps, so a change in
+    the host's speed during a repeat reaches every side alike."""
     steps = task.quick_steps if quick else task.steps
     # TF as installed on a non-Intel x86 CPU (oneDNN ops off) and with oneDNN forced on;
     # each process traces and warms up before anything else is timed.
@@ -413,16 +424,22 @@ def bench(
         baseline.run(max(1, steps // 5))
         rates: dict[str, list[float]] = {key: [] for key in (*trainers, "hand", *tf_refs)}
         sides = list(rates)
+
+        def timed(side: str, n: int) -> float:
+            if side in trainers:
+                torch.set_num_threads(g_threads)
+                return run_ganforge(trainers[side], n)
+            torch.set_num_threads(default_threads)
+            return baseline.run(n) if side == "hand" else tf_refs[side].run(n)
+
         for rep in range(repeats):  # rotate the order: each side goes first in turn
-            for side in sides[rep % len(sides) :] + sides[: rep % len(sides)]:
-                if side in trainers:
-                    torch.set_num_threads(g_threads)
-                    rates[side].append(steps / run_ganforge(trainers[side], steps))
-                elif side == "hand":
-                    torch.set_num_threads(default_threads)
-                    rates[side].append(steps / baseline.run(steps))
-                else:
-                    rates[side].append(steps / tf_refs[side].run(steps))
+            order = sides[rep % len(sides) :] + sides[: rep % len(sides)]
+            elapsed = dict.fromkeys(sides, 0.0)
+            for n in slice_steps(steps, slices):  # the sides interleaved within a repeat
+                for side in order:
+                    elapsed[side] += timed(side, n)
+            for side in sides:
+                rates[side].append(steps / elapsed[side])
         torch.set_num_threads(default_threads)
     for ref in tf_refs.values():
         ref.close()
@@ -488,6 +505,12 @@ def main(argv: list[str] | None = None) -> int:
         help="ganforge with --compile (each update one compiled graph); the others as always",
     )
     parser.add_argument(
+        "--slices",
+        type=int,
+        default=4,
+        help="each repeat runs every side in this many interleaved slices (default 4)",
+    )
+    parser.add_argument(
         "--ganforge-threads",
         type=int,
         default=None,
@@ -527,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
                     update,
                     args.precision,
                     args.compile,
+                    args.slices,
                 )
             )
             if args.json:
@@ -540,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, default threads {default_threads}, "
-        f"repeats {repeats}, precision {args.precision}"
+        f"repeats {repeats} of {args.slices} interleaved slices, precision {args.precision}"
         + (", ganforge --compile" if args.compile else "")
     )
     hdr = (

@@ -48,7 +48,9 @@ def test_the_compiled_side_is_timed_in_the_same_rotation(capsys) -> None:
     task = throughput.Task("mlp2d-disk", "disk", "mlp2d", "nonsaturating", 16, 6, 4)
     threads = torch.get_num_threads()
     try:
-        row = throughput.bench(task, 2, quick=True, item=True, default_threads=1, compile=True)
+        row = throughput.bench(
+            task, 2, quick=True, item=True, default_threads=1, compile=True, slices=3
+        )
     finally:
         torch.set_num_threads(threads)
     for key in ("ganforge_steps_per_s", "compiled_steps_per_s", "baseline_steps_per_s"):
@@ -57,3 +59,12 @@ def test_the_compiled_side_is_timed_in_the_same_rotation(capsys) -> None:
     assert row["compiled_vs_eager"] > 0
     throughput._print_compiled([row], {1: 1e11})
     assert "mlp2d-disk" in capsys.readouterr().out
+
+
+def test_a_repeat_is_split_into_interleaved_slices_of_its_steps() -> None:
+    assert throughput.slice_steps(12, 4) == [3, 3, 3, 3]
+    assert throughput.slice_steps(10, 4) == [3, 3, 2, 2]
+    assert throughput.slice_steps(3, 4) == [1, 1, 1]  # never an empty slice
+    assert throughput.slice_steps(5, 1) == [5]
+    for steps, slices in ((600, 4), (7, 3), (1, 4)):
+        assert sum(throughput.slice_steps(steps, slices)) == steps
