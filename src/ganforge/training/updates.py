@@ -67,7 +67,9 @@ class DirectUpdate:
         steps = [s["step"] for s in st]
         common = {k: group[k] for k in _SHARED_OPTIONS}
         with torch.no_grad():
-            if self.is_adam:
+            if self.is_adam and torch.compiler.is_compiling() and _plain_adam(group):
+                _compiled_adam(params, grads, st, group)
+            elif self.is_adam:
                 beta1, beta2 = group["betas"]
                 adam(
                     params,
@@ -100,6 +102,55 @@ class DirectUpdate:
                     has_complex=False,
                     **common,
                 )
+
+
+def _plain_adam(group: dict) -> bool:
+    """Adam without the options :func:`_compiled_adam` leaves to ``torch.optim``.
+    (``capturable`` is not one: dynamo sets it on every group it traces.)"""
+    return not (
+        group["amsgrad"]
+        or group["weight_decay"]
+        or group["maximize"]
+        or group["differentiable"]
+        or torch.is_tensor(group["lr"])
+    )
+
+
+@torch.library.custom_op("ganforge::adam_step_scalars", mutates_args=())
+def adam_step_scalars(step: torch.Tensor, lr: float, beta1: float, beta2: float) -> torch.Tensor:
+    """``[-lr / (1 - beta1**t), sqrt(1 - beta2**t)]`` for Adam's step ``t``, as
+    ``torch.optim.Adam`` computes them (in double precision from the step count)."""
+    t = float(step)
+    return torch.tensor([-lr / (1 - beta1**t), (1 - beta2**t) ** 0.5], dtype=torch.float32)
+
+
+@adam_step_scalars.register_fake
+def _(step: torch.Tensor, lr: float, beta1: float, beta2: float) -> torch.Tensor:
+    return step.new_empty(2, dtype=torch.float32)
+
+
+def _compiled_adam(
+    params: list[torch.Tensor], grads: list[torch.Tensor], st: list[dict], group: dict
+) -> None:
+    """Adam's update as ``torch.optim.Adam``'s foreach kernel computes it, for a compiled
+    graph. There the foreach kernel's bias corrections (powers of the step count) are
+    fused into every elementwise loop and recomputed for each vector of every parameter:
+    3.5x the update's time. Here one extern call computes them once per update (the
+    parameters of one optimizer share their step count: all are updated together)."""
+    beta1, beta2 = group["betas"]
+    exp_avgs, exp_avg_sqs = [s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st]
+    steps = [s["step"] for s in st]
+    torch._foreach_add_(steps, 1)
+    scalars = adam_step_scalars(steps[0], group["lr"], beta1, beta2)
+    torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
+    torch._foreach_mul_(exp_avg_sqs, beta2)
+    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
+    denom = torch._foreach_sqrt(exp_avg_sqs)
+    torch._foreach_div_(denom, scalars[1])
+    torch._foreach_add_(denom, group["eps"])
+    update = torch._foreach_div(exp_avgs, denom)
+    torch._foreach_mul_(update, scalars[0])
+    torch._foreach_add_(params, update)
 
 
 class OptimizerStep:
