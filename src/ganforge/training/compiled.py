@@ -3,11 +3,11 @@
 A small model's step is mostly per-operation cost: hundreds of tiny kernels, each with
 its dispatch, allocation and autograd bookkeeping. Here the whole adversarial step —
 every D update and the G update, each with its forward passes, loss,
-``torch.autograd.grad``, the optimizer's update and weight clipping — is traced
-by ``torch.compile`` (dynamo with ``trace_autograd_ops``, inductor with its C++ wrapper)
-into one graph of fused kernels (Adam's update with its bias corrections computed once
-per update, :func:`ganforge.training.updates._compiled_adam`). The step's inputs (real batches, labels, noise) are
-drawn eagerly first, from the same streams and in the same order as an eager step draws
+``torch.autograd.grad``, the optimizer's update and weight clipping — is traced by
+``torch.compile`` (dynamo with ``trace_autograd_ops``, inductor with its C++ wrapper)
+into one graph of fused kernels (Adam's update computes its bias corrections once per
+update: :func:`ganforge.training.updates._compiled_adam`). The step's inputs (real
+batches, labels, noise) are drawn eagerly first, from the same streams and in the same order as an eager step draws
 them, so a compiled run draws the same random numbers; its values differ from an eager
 run's by float rounding (inductor fuses and reorders arithmetic). A compiled run is
 reproducible and resumes bitwise like an eager one. The first step runs eagerly (it
