@@ -7,12 +7,13 @@ every D update and the G update, each with its forward passes, loss,
 ``torch.compile`` (dynamo with ``trace_autograd_ops``, inductor with its C++ wrapper)
 into one graph of fused kernels (Adam's update computes its bias corrections once per
 update: :func:`ganforge.training.updates._compiled_adam`). The step's inputs (real
-batches, labels, noise) are drawn eagerly first, from the same streams and in the same order as an eager step draws
-them, so a compiled run draws the same random numbers; its values differ from an eager
-run's by float rounding (inductor fuses and reorders arithmetic). A compiled run is
-reproducible and resumes bitwise like an eager one. The first step runs eagerly (it
-creates the optimizers' state); compiling takes seconds to a minute, once per process
-(inductor caches its kernels on disk). EMA stays eager (its decay changes each step).
+batches, labels, noise) are drawn eagerly first, from the same streams and in the same
+order as an eager step draws them, so a compiled run draws the same random numbers; its
+values differ from an eager run's by float rounding (inductor fuses and reorders
+arithmetic). A compiled run is reproducible and resumes bitwise like an eager one. The
+first step runs eagerly (it creates the optimizers' state); compiling takes seconds to a
+minute, once per process (inductor caches its kernels on disk). EMA stays eager (its
+decay changes each step).
 
 Supported: one process, fp32 or bf16, a constant learning rate, MLP and DCGAN models
 (conditional or not), every loss with label smoothing and weight clipping. Terms that
