@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import sys
 from collections.abc import Callable
@@ -58,7 +57,7 @@ def keep_freed_memory() -> bool:
     if not sys.platform.startswith("linux") or any(k in os.environ for k in _MALLOC_ENV):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the process's own symbols, its C library's among them
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
