@@ -135,8 +135,9 @@ def _compiled_adam(
     """Adam's update as ``torch.optim.Adam``'s foreach kernel computes it, for a compiled
     graph. There the foreach kernel's bias corrections (powers of the step count) are
     fused into every elementwise loop and recomputed for each vector of every parameter:
-    3.5x the update's time. Here one extern call computes them once per update (the
-    parameters of one optimizer share their step count: all are updated together)."""
+    about 4x the update's time (0.96 against 0.24 ms for a DCGAN28's parameters). Here
+    one extern call computes them once per update (the parameters of one optimizer share
+    their step count: all are updated together)."""
     beta1, beta2 = group["betas"]
     exp_avgs, exp_avg_sqs = [s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st]
     steps = [s["step"] for s in st]
