@@ -3,6 +3,7 @@ packing, conditional wrappers, initialisation and one D and G step."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
@@ -49,6 +50,27 @@ def test_output_shapes(shape: tuple[int, int, int]) -> None:
     f = d.features(x)
     assert f.shape == (5, d.head.in_features)
     assert torch.allclose(d.head(f).squeeze(1), out)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 64, 64)])
+def test_channels_last_head_reads_the_map_in_memory_order(shape: tuple[int, int, int]) -> None:
+    """On a channels-last model D's head takes the last map as it lies in memory (the
+    weight reordered, not the map copied): the same logits and gradients as the
+    (C, h, w) flatten of a contiguous model, within float rounding."""
+    torch.manual_seed(0)
+    _, d = build_models(tiny(), shape)
+    d_cl = copy.deepcopy(d).to(memory_format=torch.channels_last)
+    x = torch.randn(6, *shape)
+    x_cl = x.clone().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    x = x.requires_grad_(True)
+    out, out_cl = d(x), d_cl(x_cl)
+    assert not d_cl.body(x_cl.detach()).is_contiguous()  # the reordered path ran
+    assert torch.allclose(out_cl, out, rtol=1e-5, atol=1e-6)
+    (out * torch.arange(6.0)).sum().backward()
+    (out_cl * torch.arange(6.0)).sum().backward()
+    assert torch.allclose(x_cl.grad, x.grad, rtol=1e-4, atol=1e-6)
+    assert torch.allclose(d_cl.head.weight.grad, d.head.weight.grad, rtol=1e-4, atol=1e-6)
+    assert d_cl.head.weight.grad.shape == d.head.weight.shape
 
 
 def test_upsampling_steps() -> None:

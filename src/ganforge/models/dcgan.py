@@ -12,6 +12,12 @@ Discriminator: the mirror image: ``k`` strided convolutions (kernel 4, stride 2)
 the flattened last feature map ``(B, F)``; ``head`` is ``Linear(F, 1)`` and the output
 ``(B,)`` is a logit. Channel widths double at each halving: ``base_width * 2**i``.
 
+When the last map is channels-last (as training lays images out:
+:func:`ganforge.training.hardware.uses_channels_last`), ``forward`` applies the head to
+the map in its memory order, ``(h, w, C)``, with the head's weight reordered to match,
+instead of copying the map into ``(C, h, w)`` order: the same logits up to float
+rounding, without a strided copy of the map (about 3% of a DCGAN28 step).
+
 The classic 64x64x3 DCGAN is ``base_width=128``: noise 100 -> 4x4x1024 -> 512 -> 256 ->
 128 -> 3 channels.
 """
@@ -19,6 +25,7 @@ The classic 64x64x3 DCGAN is ``base_width=128``: noise 100 -> 4x4x1024 -> 512 ->
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -118,8 +125,8 @@ class DCGANDiscriminator(nn.Module):
             if cfg.d_dropout > 0:
                 layers.append(nn.Dropout(cfg.d_dropout))
             width_in = width
-        layers.append(nn.Flatten())
         self.body = nn.Sequential(*layers)
+        self.last_map = (width_in, h // 2**k, w // 2**k)  # (C, h, w) of the last feature map
         self.feature_dim = width_in * (h // 2**k) * (w // 2**k)
         self.head = nn.Linear(self.feature_dim, 1)
         init_weights(self)
@@ -127,10 +134,17 @@ class DCGANDiscriminator(nn.Module):
             self.head = spectral_norm(self.head)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)  # (B, C, H, W) -> (B, F)
+        return self.body(x).flatten(1)  # (B, C, H, W) -> (B, F), F in (C, h, w) order
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.body(x)).squeeze(1)  # (B, C, H, W) -> (B,)
+        m = self.body(x)  # (B, C, H, W) -> (B, C, h, w)
+        if m.dim() == 4 and m.stride(1) == 1 and not m.is_contiguous():
+            # A channels-last map is (h, w, C) in memory: flattening it in (C, h, w) order
+            # would copy it; reorder the head's weight (1, F) instead.
+            weight = self.head.weight.view(1, *self.last_map).permute(0, 2, 3, 1)
+            flat = m.permute(0, 2, 3, 1).reshape(m.shape[0], -1)  # a view: (B, h * w * C)
+            return F.linear(flat, weight.reshape(1, -1), self.head.bias).squeeze(1)
+        return self.head(m.flatten(1)).squeeze(1)  # (B, F) -> (B,)
 
 
 def build_dcgan(cfg: ModelConfig, shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:

@@ -124,6 +124,7 @@ class CompiledUpdates:
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
         self._ready = False
+        self._config: Any = None  # dynamo's settings for the step (:meth:`_run`)
         # Static shapes: a step's shapes never change, and a second trainer in the same
         # process (other shapes) must not turn them symbolic. The C++ wrapper calls the
         # graph's kernels without a Python frame each.
@@ -145,11 +146,14 @@ class CompiledUpdates:
     def _run(self, *args: Any) -> Any:
         import torch._dynamo
 
-        # Each trainer's step is a closure over its own objects, so every trainer in a
-        # process adds a cache entry to the same code; never fall back to eager silently.
-        with torch._dynamo.config.patch(
-            trace_autograd_ops=True, recompile_limit=64, fail_on_recompile_limit_hit=True
-        ):
+        if self._config is None:
+            # Each trainer's step is a closure over its own objects, so every trainer in
+            # a process adds a cache entry to the same code; never fall back to eager
+            # silently. Built once: building the patch costs more than entering it.
+            self._config = torch._dynamo.config.patch(
+                trace_autograd_ops=True, recompile_limit=64, fail_on_recompile_limit_hit=True
+            )
+        with self._config:
             try:
                 return self.step(*args)
             except torch._dynamo.exc.BackendCompilerFailed as exc:

@@ -71,6 +71,11 @@ def update_ema(G_ema: nn.Module, G: nn.Module, ema: float, step: int) -> None:
         b_ema.copy_(b)
 
 
+def has_progress(module: nn.Module) -> bool:
+    """Whether any submodule has a schedule of its own (:func:`set_progress`)."""
+    return any(callable(getattr(m, "set_progress", None)) for m in module.modules())
+
+
 def set_progress(module: nn.Module, step: int, steps: int) -> None:
     """Tell every submodule with a schedule of its own (a ``set_progress(fraction)``
     method, e.g. a Gumbel-softmax temperature) how far training is: ``step / steps``."""

@@ -85,6 +85,7 @@ class Trainer:
         layout = self.data.output_layout
         nets = networks.build_networks(cfg, self.data.shape, self.device, self.world_size, layout)
         self.G, self.D, self.G_ema = nets.G, nets.D, nets.G_ema
+        self._scheduled = networks.has_progress(self.G)  # e.g. a Gumbel temperature
         amp_dtype, self.scaler_g, self.scaler_d = hardware.mixed_precision(
             cfg.precision, self.device, self.log
         )
@@ -243,7 +244,8 @@ class Trainer:
         """The schedule's rates for the current step, times the divergence guard's scale
         (a constant schedule touches the optimizers only when that scale is not 1)."""
         cfg, pairs = self.cfg, ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d))
-        networks.set_progress(self.G, self.step, cfg.steps)  # e.g. a Gumbel temperature
+        if self._scheduled:
+            networks.set_progress(self.G, self.step, cfg.steps)
         if cfg.lr_schedule == "constant" and self.lr_scale == 1.0:
             return
         factor = upd.lr_factor(cfg.lr_schedule, self.step, cfg.steps, cfg.mle_steps)
