@@ -113,3 +113,25 @@ def test_the_compiled_graphs_adam_matches_torch_adam_within_rounding() -> None:
     scalars = adam_step_scalars(torch.tensor(4.0), 2e-4, 0.5, 0.999)
     expected = [-2e-4 / (1 - 0.5**4), (1 - 0.999**4) ** 0.5]
     torch.testing.assert_close(scalars, torch.tensor(expected), rtol=1e-7, atol=0)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_under_compile_plain_adam_takes_the_once_per_update_scalars(amsgrad: bool) -> None:
+    """Traced by dynamo, DirectUpdate's Adam calls ``ganforge::adam_step_scalars`` once
+    per update; options it leaves to torch.optim (amsgrad) keep torch's foreach code."""
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(s)) for s in ((30, 4), (4,))]
+    opt = torch.optim.Adam(params, lr=1e-3, foreach=True, amsgrad=amsgrad)
+    update = DirectUpdate(opt)
+    update(params, [torch.randn_like(p) for p in params])  # creates the state eagerly
+    targets: list = []
+
+    def record(gm: torch.fx.GraphModule, example_inputs: list) -> object:
+        targets.extend(node.target for node in gm.graph.nodes)
+        return gm.forward
+
+    step = torch.compile(lambda grads: update(params, grads), backend=record, fullgraph=True)
+    step([torch.randn_like(p) for p in params])
+    calls = sum(t is torch.ops.ganforge.adam_step_scalars.default for t in targets)
+    assert calls == (0 if amsgrad else 1)
+    assert float(opt.state[params[0]]["step"]) == 2

@@ -138,7 +138,7 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         m = self.body(x)  # (B, C, H, W) -> (B, C, h, w)
-        if m.dim() == 4 and m.stride(1) == 1 and not m.is_contiguous():
+        if m.is_contiguous(memory_format=torch.channels_last) and not m.is_contiguous():
             # A channels-last map is (h, w, C) in memory: flattening it in (C, h, w) order
             # would copy it; reorder the head's weight (1, F) instead.
             weight = self.head.weight.view(1, *self.last_map).permute(0, 2, 3, 1)
