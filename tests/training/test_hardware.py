@@ -48,13 +48,17 @@ def probe(**env: str) -> tuple[int, int, bool]:
 
 
 def test_a_cpu_trainer_keeps_freed_memory_so_steps_stop_page_faulting() -> None:
-    before, after, kept = probe()
+    # Before the trainer, glibc's defaults fault or not depending on their history (the
+    # mmap threshold rises by itself as large blocks are freed), so only ``after`` is
+    # pinned; the test below shows that the same pattern faults on every pass when
+    # malloc returns its memory.
+    _, after, kept = probe()
     assert kept
-    assert before > 20 * 4000  # glibc's default: faulted in again, step after step
     assert after < 500
 
 
 def test_malloc_settings_from_the_environment_are_left_alone() -> None:
     before, after, kept = probe(MALLOC_TRIM_THRESHOLD_="131072")
     assert not kept
+    assert before > 20 * 4000  # memory given back: faulted in again, step after step
     assert after > 20 * 4000
