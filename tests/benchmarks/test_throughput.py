@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 _registered = dict(DATASETS._items)
 import compile_probe  # noqa: E402
+import step_bound  # noqa: E402
 import throughput  # noqa: E402
 
 # throughput.py registers its random-image datasets on import; the rest of the suite
@@ -68,3 +69,28 @@ def test_a_repeat_is_split_into_interleaved_slices_of_its_steps() -> None:
     assert throughput.slice_steps(5, 1) == [5]
     for steps, slices in ((600, 4), (7, 3), (1, 4)):
         assert sum(throughput.slice_steps(steps, slices)) == steps
+
+
+def test_the_step_bound_records_every_matmul_of_a_step_forward_and_backward(tmp_path) -> None:
+    """An MLP step's matrix products, counted from its layers: with ``L_G`` and ``L_D``
+    linear layers, the alternating step (D on [real; fake], G through D on the same
+    fakes) calls ``3 L_G + 5 L_D - 2``, the simultaneous one ``3 L_G + 7 L_D - 3``; their
+    best times alone sum to less than the step takes."""
+    task = next(t for t in throughput.TASKS if t.name == "mlp2d-disk")
+    for update, expected in (("alternating", (3, 5, -2)), ("simultaneous", (3, 7, -3))):
+        trainer = throughput.make_trainer(task, tmp_path / update, 10, threads=1, update=update)
+        trainer.train_step()  # the optimizers' state exists from here on
+        n_g, n_d = (
+            sum(isinstance(m, torch.nn.Linear) for m in net.modules())
+            for net in (trainer.G, trainer.D)
+        )
+        recorder = step_bound.Recorder()
+        with recorder:
+            trainer.train_step()
+        a, b, c = expected
+        assert len(recorder.calls) == a * n_g + b * n_d + c
+        ops = {str(func) for func, _, _ in recorder.calls}
+        assert ops == {"aten.addmm.default", "aten.mm.default"}
+        bound = step_bound.kernel_bound(recorder.calls)
+        step = throughput.run_ganforge(trainer, 20) / 20
+        assert 0 < bound < step
