@@ -11,9 +11,9 @@ run faster than the bound; ``hand / bound`` is the largest speed-up over the
 hand-written loop that any such implementation could reach.
 
 The hand-written loop (``throughput.py``'s) and ganforge (with ``--compile``; ``--eager``
-without) are timed in the same process, interleaved with the bound's replay in each repeat, so a
-change in the host's speed reaches every figure alike; ratios are medians of the
-per-repeat ratios, with their range.
+without) are timed in the same process, at the trainer's thread count, interleaved with
+the bound's replay in each repeat, so a change in the host's speed reaches every figure
+alike; ratios are medians of the per-repeat ratios, with their range.
 
     python benchmarks/step_bound.py                        # mlp-mnist, both schemes
     python benchmarks/step_bound.py --tasks mlp-mnist,dcgan28 --update simultaneous --eager
@@ -127,7 +127,6 @@ def bench(task: throughput.Task, update: str, repeats: int, steps: int, compile:
         trainer = throughput.make_trainer(
             task, Path(tmp) / "run", 10**6, update=update, compile=compile
         )
-        threads = torch.get_num_threads()  # the trainer's choice
         hand = throughput.Baseline(trainer, item=True)
         throughput.run_ganforge(trainer, 5)  # creates the optimizers' state; compiles
         hand.run(3)
@@ -138,7 +137,6 @@ def bench(task: throughput.Task, update: str, repeats: int, steps: int, compile:
         trainer.compiled = compiled
         ms: dict[str, list[float]] = {"hand": [], "ganforge": [], "bound": []}
         for _ in range(repeats):
-            torch.set_num_threads(threads)
             ms["hand"].append(hand.run(steps) / steps)
             ms["ganforge"].append(throughput.run_ganforge(trainer, steps) / steps)
             ms["bound"].append(kernel_bound(recorder.calls) + adam_bound([trainer.G, trainer.D]))

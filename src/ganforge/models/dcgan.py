@@ -24,6 +24,8 @@ The classic 64x64x3 DCGAN is ``base_width=128``: noise 100 -> 4x4x1024 -> 512 ->
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -127,7 +129,7 @@ class DCGANDiscriminator(nn.Module):
             width_in = width
         self.body = nn.Sequential(*layers)
         self.last_map = (width_in, h // 2**k, w // 2**k)  # (C, h, w) of the last feature map
-        self.feature_dim = width_in * (h // 2**k) * (w // 2**k)
+        self.feature_dim = math.prod(self.last_map)
         self.head = nn.Linear(self.feature_dim, 1)
         init_weights(self)
         if cfg.spectral_norm:
